@@ -1,3 +1,367 @@
-// Placeholder: replaced by the libhdf5 bindings.
-#include <napi.h>
-void InitH5(Napi::Env, Napi::Object) {}
+// libhdf5 bindings: entry point, errors, argument checks, element types and the handle table.
+// The functions themselves live in h5_file.cc (files, groups, links, scalar strings),
+// h5_dataset.cc (datasets: append, direct chunk write, resize, read) and h5_attr.cc.
+#include "h5_common.h"
+
+#include <cmath>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+
+namespace h5 {
+
+// ---- thread ownership -----------------------------------------------------------------------
+
+static bool g_initialized = false;
+static std::thread::id g_owner;
+
+void CheckThread(Napi::Env env) {
+  if (!g_initialized || std::this_thread::get_id() != g_owner) {
+    Throw(env, "H5_ERR", "libhdf5 may only be used from the thread that first loaded the addon (the main thread)");
+  }
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+namespace {
+struct StackEntry {
+  std::string func;
+  std::string desc;
+  std::string minor;
+};
+
+herr_t WalkCb(unsigned, const H5E_error2_t* e, void* data) {
+  auto* out = static_cast<std::vector<StackEntry>*>(data);
+  StackEntry s;
+  if (e->func_name != nullptr) s.func = e->func_name;
+  if (e->desc != nullptr) s.desc = e->desc;
+  char buf[256];
+  if (H5Eget_msg(e->min_num, nullptr, buf, sizeof buf) > 0) s.minor = buf;
+  out->push_back(std::move(s));
+  return 0;
+}
+}  // namespace
+
+void Throw(Napi::Env env, const char* code, const std::string& message, const char* fn) {
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, code));
+  if (fn != nullptr) err.Set("h5Function", Napi::String::New(env, fn));
+  throw err;
+}
+
+void ThrowType(Napi::Env env, const std::string& message) {
+  Napi::Error err = Napi::TypeError::New(env, message);
+  err.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
+  throw err;
+}
+
+void ThrowRange(Napi::Env env, const std::string& message) {
+  Napi::Error err = Napi::RangeError::New(env, message);
+  err.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
+  throw err;
+}
+
+void Fail(Napi::Env env, const char* fn, const std::string& context) {
+  std::vector<StackEntry> stack;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, WalkCb, &stack);
+  H5Eclear2(H5E_DEFAULT);
+  std::string msg = std::string(fn) + " failed";
+  if (!context.empty()) msg += " (" + context + ")";
+  if (!stack.empty()) {
+    // The outermost entry says what the API call was doing, the innermost why it failed.
+    msg += ": " + stack.front().desc;
+    if (stack.size() > 1) {
+      const StackEntry& inner = stack.back();
+      msg += "; " + inner.func + ": " + inner.desc;
+      if (!inner.minor.empty() && inner.minor != inner.desc) msg += " (" + inner.minor + ")";
+    }
+  } else {
+    msg += ": no HDF5 error stack";
+  }
+  Napi::Error err = Napi::Error::New(env, msg);
+  err.Set("code", Napi::String::New(env, "H5_ERR"));
+  err.Set("h5Function", Napi::String::New(env, fn));
+  Napi::Array arr = Napi::Array::New(env, stack.size());
+  for (size_t i = 0; i < stack.size(); i++) {
+    std::string line = stack[i].func + ": " + stack[i].desc;
+    if (!stack[i].minor.empty()) line += " (" + stack[i].minor + ")";
+    arr.Set(static_cast<uint32_t>(i), Napi::String::New(env, line));
+  }
+  err.Set("h5Stack", arr);
+  throw err;
+}
+
+// ---- identifiers ----------------------------------------------------------------------------
+
+Hid MakeSpace(Napi::Env env, const std::vector<hsize_t>& dims, const std::vector<hsize_t>* maxDims) {
+  if (dims.empty()) return Hid(CheckId(env, H5Screate(H5S_SCALAR), "H5Screate"), H5Sclose);
+  return Hid(CheckId(env, H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxDims ? maxDims->data() : nullptr),
+                     "H5Screate_simple"),
+             H5Sclose);
+}
+
+Hid MakePlist(Napi::Env env, hid_t cls, const char* what) {
+  return Hid(CheckId(env, H5Pcreate(cls), "H5Pcreate", what), H5Pclose);
+}
+
+Hid MakeLcpl(Napi::Env env) {
+  Hid lcpl = MakePlist(env, H5P_LINK_CREATE, "link creation");
+  Check(env, H5Pset_create_intermediate_group(lcpl, 1), "H5Pset_create_intermediate_group");
+  Check(env, H5Pset_char_encoding(lcpl, H5T_CSET_UTF8), "H5Pset_char_encoding");
+  return lcpl;
+}
+
+Hid MakeVlenStringType(Napi::Env env) {
+  Hid t(CheckId(env, H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
+  Check(env, H5Tset_size(t, H5T_VARIABLE), "H5Tset_size");
+  Check(env, H5Tset_cset(t, H5T_CSET_UTF8), "H5Tset_cset");
+  return t;
+}
+
+// ---- element types --------------------------------------------------------------------------
+
+static const char* const kTypeNames[kNumTypeCount] = {"int8",  "uint8",  "int16", "uint16",  "int32",
+                                                      "uint32", "int64", "uint64", "float32", "float64"};
+static const size_t kTypeSizes[kNumTypeCount] = {1, 1, 2, 2, 4, 4, 8, 8, 4, 8};
+
+const char* NumTypeName(NumType t) { return kTypeNames[static_cast<int>(t)]; }
+size_t NumTypeSize(NumType t) { return kTypeSizes[static_cast<int>(t)]; }
+
+hid_t NumTypeH5(NumType t) {
+  switch (t) {
+    case NumType::Int8: return H5T_STD_I8LE;
+    case NumType::Uint8: return H5T_STD_U8LE;
+    case NumType::Int16: return H5T_STD_I16LE;
+    case NumType::Uint16: return H5T_STD_U16LE;
+    case NumType::Int32: return H5T_STD_I32LE;
+    case NumType::Uint32: return H5T_STD_U32LE;
+    case NumType::Int64: return H5T_STD_I64LE;
+    case NumType::Uint64: return H5T_STD_U64LE;
+    case NumType::Float32: return H5T_IEEE_F32LE;
+    case NumType::Float64: return H5T_IEEE_F64LE;
+  }
+  return H5T_STD_U8LE;
+}
+
+bool ParseNumType(const std::string& name, NumType* out) {
+  if (name == "bool") {
+    *out = NumType::Uint8;
+    return true;
+  }
+  for (int i = 0; i < kNumTypeCount; i++) {
+    if (name == kTypeNames[i]) {
+      *out = static_cast<NumType>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool NumTypeFromH5(hid_t type, NumType* out) {
+  H5T_class_t cls = H5Tget_class(type);
+  size_t size = H5Tget_size(type);
+  if (cls == H5T_INTEGER) {
+    bool isSigned = H5Tget_sign(type) == H5T_SGN_2;
+    switch (size) {
+      case 1: *out = isSigned ? NumType::Int8 : NumType::Uint8; return true;
+      case 2: *out = isSigned ? NumType::Int16 : NumType::Uint16; return true;
+      case 4: *out = isSigned ? NumType::Int32 : NumType::Uint32; return true;
+      case 8: *out = isSigned ? NumType::Int64 : NumType::Uint64; return true;
+      default: return false;
+    }
+  }
+  if (cls == H5T_FLOAT) {
+    if (size == 4) { *out = NumType::Float32; return true; }
+    if (size == 8) { *out = NumType::Float64; return true; }
+    return false;
+  }
+  if (cls == H5T_ENUM) {
+    // h5py stores numpy bool as an int8 enum {FALSE, TRUE}; read it as its base integer.
+    Hid base(H5Tget_super(type), H5Tclose);
+    if (base.get() < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return false;
+    }
+    return NumTypeFromH5(base, out);
+  }
+  return false;
+}
+
+// ---- argument checks ------------------------------------------------------------------------
+
+void Args::TypeFail(size_t i, const char* what, const char* expected) const {
+  ThrowType(env_, std::string(fn_) + ": argument " + std::to_string(i + 1) + " (" + what + ") must be " + expected);
+}
+
+std::string Args::String(size_t i, const char* what) const {
+  if (i >= info_.Length() || !info_[i].IsString()) TypeFail(i, what, "a string");
+  return info_[i].As<Napi::String>().Utf8Value();
+}
+
+std::string Args::Name(size_t i, const char* what) const {
+  std::string s = String(i, what);
+  if (s.empty() || s.find('\0') != std::string::npos) TypeFail(i, what, "a non-empty string without NUL characters");
+  return s;
+}
+
+bool Args::Bool(size_t i, const char* what) const {
+  if (i >= info_.Length() || !info_[i].IsBoolean()) TypeFail(i, what, "a boolean");
+  return info_[i].As<Napi::Boolean>().Value();
+}
+
+double Args::Number(size_t i, const char* what) const {
+  if (i >= info_.Length() || !info_[i].IsNumber()) TypeFail(i, what, "a number");
+  return info_[i].As<Napi::Number>().DoubleValue();
+}
+
+uint64_t Args::Count(size_t i, const char* what) const {
+  double d = Number(i, what);
+  if (!(d >= 0) || d > 9007199254740992.0 || std::floor(d) != d) TypeFail(i, what, "a non-negative integer");
+  return static_cast<uint64_t>(d);
+}
+
+int64_t Args::Handle(size_t i, const char* what) const {
+  if (i >= info_.Length() || !info_[i].IsNumber()) TypeFail(i, what, "a handle");
+  double d = info_[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= 1) || d > 9007199254740992.0 || std::floor(d) != d) TypeFail(i, what, "a handle");
+  return static_cast<int64_t>(d);
+}
+
+Napi::Buffer<uint8_t> Args::Buffer(size_t i, const char* what) const {
+  if (i >= info_.Length() || !info_[i].IsBuffer()) TypeFail(i, what, "a Buffer");
+  return info_[i].As<Napi::Buffer<uint8_t>>();
+}
+
+Napi::Array Args::Array(size_t i, const char* what) const {
+  if (i >= info_.Length() || !info_[i].IsArray()) TypeFail(i, what, "an array");
+  return info_[i].As<Napi::Array>();
+}
+
+std::vector<hsize_t> Args::Dims(size_t i, const char* what, uint64_t minValue) const {
+  Napi::Array a = Array(i, what);
+  uint32_t n = a.Length();
+  if (n > 31) ThrowRange(env_, std::string(fn_) + ": " + what + " has more than 31 dimensions");
+  std::vector<hsize_t> dims(n);
+  for (uint32_t k = 0; k < n; k++) {
+    Napi::Value v = a.Get(k);
+    if (!v.IsNumber()) TypeFail(i, what, "an array of integers");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0) || d > 9007199254740992.0 || std::floor(d) != d) TypeFail(i, what, "an array of non-negative integers");
+    if (d < static_cast<double>(minValue)) {
+      ThrowRange(env_, std::string(fn_) + ": " + what + " entries must be >= " + std::to_string(minValue));
+    }
+    dims[k] = static_cast<hsize_t>(d);
+  }
+  return dims;
+}
+
+NumType Args::Type(size_t i, const char* what) const {
+  std::string s = String(i, what);
+  NumType t;
+  if (!ParseNumType(s, &t)) TypeFail(i, what, "one of int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64, bool");
+  return t;
+}
+
+// ---- handle table ---------------------------------------------------------------------------
+
+static std::unordered_map<int64_t, Object> g_objects;
+static int64_t g_nextHandle = 1;
+
+int64_t Register(Object obj) {
+  int64_t h = g_nextHandle++;
+  if (obj.kind == Kind::Dataset) {
+    auto it = g_objects.find(obj.file);
+    if (it != g_objects.end()) it->second.children.push_back(h);
+  }
+  g_objects.emplace(h, std::move(obj));
+  return h;
+}
+
+Object& Lookup(Napi::Env env, int64_t handle, Kind kind, const char* fn) {
+  auto it = g_objects.find(handle);
+  if (it == g_objects.end()) {
+    if (handle >= 1 && handle < g_nextHandle) {
+      Throw(env, "H5_ERR_CLOSED", std::string(fn) + ": the " + (kind == Kind::File ? "file" : "dataset") + " is closed");
+    }
+    ThrowType(env, std::string(fn) + ": unknown handle");
+  }
+  if (it->second.kind != kind) ThrowType(env, std::string(fn) + ": handle is not a " + (kind == Kind::File ? "file" : "dataset"));
+  return it->second;
+}
+
+static std::string StackText() {
+  std::vector<StackEntry> stack;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, WalkCb, &stack);
+  H5Eclear2(H5E_DEFAULT);
+  std::string s;
+  for (auto& e : stack) s += (s.empty() ? "" : "; ") + e.func + ": " + e.desc;
+  return s;
+}
+
+bool CloseDataset(int64_t handle, std::string* error) {
+  auto it = g_objects.find(handle);
+  if (it == g_objects.end() || it->second.kind != Kind::Dataset) return false;
+  hid_t id = it->second.id;
+  int64_t file = it->second.file;
+  g_objects.erase(it);
+  auto f = g_objects.find(file);
+  if (f != g_objects.end()) {
+    auto& ch = f->second.children;
+    for (size_t k = 0; k < ch.size(); k++) {
+      if (ch[k] == handle) {
+        ch[k] = ch.back();
+        ch.pop_back();
+        break;
+      }
+    }
+  }
+  if (H5Dclose(id) < 0 && error != nullptr && error->empty()) *error = "H5Dclose failed: " + StackText();
+  return true;
+}
+
+bool CloseFile(int64_t handle, std::string* error) {
+  auto it = g_objects.find(handle);
+  if (it == g_objects.end() || it->second.kind != Kind::File) return false;
+  std::vector<int64_t> children = it->second.children;
+  for (int64_t c : children) CloseDataset(c, error);
+  it = g_objects.find(handle);
+  hid_t id = it->second.id;
+  g_objects.erase(it);
+  if (H5Fclose(id) < 0 && error != nullptr && error->empty()) *error = "H5Fclose failed: " + StackText();
+  return true;
+}
+
+static void CloseAll() {
+  std::vector<int64_t> files;
+  for (auto& kv : g_objects) {
+    if (kv.second.kind == Kind::File) files.push_back(kv.first);
+  }
+  for (int64_t f : files) CloseFile(f, nullptr);
+  std::vector<int64_t> rest;
+  for (auto& kv : g_objects) rest.push_back(kv.first);
+  for (int64_t d : rest) CloseDataset(d, nullptr);
+}
+
+void Export(Napi::Env env, Napi::Object exports, const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
+  exports.Set(name, Napi::Function::New(env, fn, name));
+}
+
+}  // namespace h5
+
+// Called once per Node environment (main thread and any worker that loads the addon). Only the
+// first caller's thread may use libhdf5; the functions exist everywhere but throw elsewhere.
+void InitH5(Napi::Env env, Napi::Object exports) {
+  if (!h5::g_initialized) {
+    h5::g_initialized = true;
+    h5::g_owner = std::this_thread::get_id();
+    H5open();
+    // Silence HDF5's own printing; failures are collected with H5Ewalk2 and thrown instead.
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    // Safety net: an environment that goes away with files still open closes (and so flushes)
+    // them. Explicit close() remains the contract.
+    env.AddCleanupHook([]() { h5::CloseAll(); });
+  }
+  h5::InitFile(env, exports);
+  h5::InitDataset(env, exports);
+  h5::InitAttr(env, exports);
+}

@@ -1,0 +1,172 @@
+// Shared pieces of the libhdf5 bindings: error reporting, argument checks, the handle table.
+//
+// Rules kept by every h5_*.cc file:
+// - every libhdf5 call is checked; a failure throws a JS Error with code 'H5_ERR', the failing
+//   H5 function in `h5Function` and the HDF5 error stack in the message and in `h5Stack`;
+// - arguments are checked with Args before any libhdf5 call (wrong type -> TypeError);
+// - every hid_t we create is owned by an Hid (RAII) or by the handle table, so a thrown error
+//   never leaks an identifier;
+// - all libhdf5 calls happen on the thread that first loaded the addon (libhdf5 serial is not
+//   thread-safe); other threads get an Error instead.
+#pragma once
+
+#include <napi.h>
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace h5 {
+
+// ---- errors ---------------------------------------------------------------------------------
+
+// Throws the JS error for a failed libhdf5 call `fn`, with the HDF5 error stack collected by
+// H5Ewalk2 (the stack is cleared afterwards).
+[[noreturn]] void Fail(Napi::Env env, const char* fn, const std::string& context = std::string());
+// Throws a coded error that did not come from libhdf5 (wrong sizes, bad blobs, closed handles).
+[[noreturn]] void Throw(Napi::Env env, const char* code, const std::string& message, const char* fn = nullptr);
+[[noreturn]] void ThrowType(Napi::Env env, const std::string& message);
+[[noreturn]] void ThrowRange(Napi::Env env, const std::string& message);
+
+// Checks a libhdf5 return value (negative = failure) and returns it.
+inline hid_t CheckId(Napi::Env env, hid_t id, const char* fn, const std::string& context = std::string()) {
+  if (id < 0) Fail(env, fn, context);
+  return id;
+}
+inline herr_t Check(Napi::Env env, herr_t r, const char* fn, const std::string& context = std::string()) {
+  if (r < 0) Fail(env, fn, context);
+  return r;
+}
+
+// Throws unless called on the thread that owns libhdf5.
+void CheckThread(Napi::Env env);
+
+// ---- RAII for identifiers -------------------------------------------------------------------
+
+class Hid {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Hid() = default;
+  Hid(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+  Hid(Hid&& o) noexcept : id_(o.id_), closer_(o.closer_) { o.id_ = -1; }
+  Hid& operator=(Hid&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = o.id_;
+      closer_ = o.closer_;
+      o.id_ = -1;
+    }
+    return *this;
+  }
+  ~Hid() { reset(); }
+  hid_t get() const { return id_; }
+  operator hid_t() const { return id_; }
+  hid_t release() {
+    hid_t id = id_;
+    id_ = -1;
+    return id;
+  }
+  void reset() {
+    if (id_ >= 0 && closer_ != nullptr) closer_(id_);
+    id_ = -1;
+  }
+
+ private:
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+// Helpers that create an identifier or throw.
+Hid MakeSpace(Napi::Env env, const std::vector<hsize_t>& dims, const std::vector<hsize_t>* maxDims = nullptr);
+Hid MakePlist(Napi::Env env, hid_t cls, const char* what);
+// A link-creation property list that creates missing intermediate groups (and UTF-8 names).
+Hid MakeLcpl(Napi::Env env);
+// A variable-length UTF-8 string type.
+Hid MakeVlenStringType(Napi::Env env);
+
+// ---- element types --------------------------------------------------------------------------
+
+enum class NumType : int { Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float32, Float64 };
+constexpr int kNumTypeCount = 10;
+const char* NumTypeName(NumType t);
+size_t NumTypeSize(NumType t);
+// The little-endian standard type (H5T_STD_*LE / H5T_IEEE_F*LE): used for file AND memory,
+// since our buffers always hold little-endian bytes.
+hid_t NumTypeH5(NumType t);
+// Parses 'int8'...'float64' and 'bool' (stored as uint8); false for anything else.
+bool ParseNumType(const std::string& name, NumType* out);
+// Maps an HDF5 numeric datatype to ours; false for non-numeric or unusual sizes.
+bool NumTypeFromH5(hid_t type, NumType* out);
+
+// ---- argument checks ------------------------------------------------------------------------
+
+// Reads and checks the arguments of one call; every failure is a TypeError or RangeError naming
+// the function and the argument.
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), env_(info.Env()), fn_(fn) { CheckThread(env_); }
+  Napi::Env Env() const { return env_; }
+  size_t Length() const { return info_.Length(); }
+  Napi::Value Raw(size_t i) const { return info_[i]; }
+  bool IsUndefined(size_t i) const { return i >= info_.Length() || info_[i].IsUndefined(); }
+  std::string String(size_t i, const char* what) const;
+  // A non-empty string without NUL characters (an HDF5 path or name).
+  std::string Name(size_t i, const char* what) const;
+  bool Bool(size_t i, const char* what) const;
+  double Number(size_t i, const char* what) const;
+  // A non-negative integer <= 2^53.
+  uint64_t Count(size_t i, const char* what) const;
+  int64_t Handle(size_t i, const char* what) const;
+  Napi::Buffer<uint8_t> Buffer(size_t i, const char* what) const;
+  Napi::Array Array(size_t i, const char* what) const;
+  // An array of integers >= minValue (dataset shapes).
+  std::vector<hsize_t> Dims(size_t i, const char* what, uint64_t minValue) const;
+  NumType Type(size_t i, const char* what) const;
+  [[noreturn]] void TypeFail(size_t i, const char* what, const char* expected) const;
+
+ private:
+  const Napi::CallbackInfo& info_;
+  Napi::Env env_;
+  const char* fn_;
+};
+
+// ---- handle table ---------------------------------------------------------------------------
+
+enum class Kind { File, Dataset };
+enum class DsKind { Numeric, VlenString, Bitshuffle };
+
+struct Object {
+  Kind kind;
+  hid_t id = -1;
+  int64_t file = 0;  // owning file handle (datasets)
+  // datasets
+  DsKind dsKind = DsKind::Numeric;
+  NumType type = NumType::Uint8;
+  std::vector<hsize_t> rowShape;  // dims after the first
+  uint64_t rowElems = 1;
+  uint64_t rowBytes = 0;
+  uint64_t rows = 0;
+  std::string path;  // path at creation, for messages
+  std::vector<int64_t> children;  // files: open datasets
+};
+
+// Registers an object and returns its handle (a positive integer, never reused).
+int64_t Register(Object obj);
+// The live object for a handle, or throws H5_ERR_CLOSED (closed) / TypeError (unknown kind).
+Object& Lookup(Napi::Env env, int64_t handle, Kind kind, const char* fn);
+// Closes a dataset handle; false if it was not open.
+bool CloseDataset(int64_t handle, std::string* error);
+// Closes a file handle and every dataset opened through it; false if it was not open.
+bool CloseFile(int64_t handle, std::string* error);
+
+// ---- registration ---------------------------------------------------------------------------
+
+void Export(Napi::Env env, Napi::Object exports, const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&));
+void InitFile(Napi::Env env, Napi::Object exports);
+void InitDataset(Napi::Env env, Napi::Object exports);
+void InitAttr(Napi::Env env, Napi::Object exports);
+
+}  // namespace h5

@@ -1,0 +1,529 @@
+// Datasets: chunked numeric datasets with an unlimited first dimension, variable-length UTF-8
+// string datasets, bitshuffle (filter 32008) datasets written by direct chunk write; resize;
+// whole-dataset read, dataset info and filter listing.
+#include "h5_common.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace h5 {
+namespace {
+
+constexpr H5Z_filter_t kBitshuffleFilter = 32008;
+constexpr unsigned kBitshuffleLz4 = 2;  // the plugin's BSHUF_H5_COMPRESS_LZ4
+constexpr uint64_t kMaxChunkBytes = 0xFFFFFFFFull;  // HDF5 chunks are limited to 4 GiB - 1
+constexpr size_t kDefaultCacheBytes = 1 << 20;
+constexpr size_t kMaxCacheBytes = 64u << 20;
+
+// The bytes of a Buffer / TypedArray / DataView argument (no copy).
+struct Bytes {
+  const uint8_t* data;
+  size_t length;
+};
+
+Bytes GetBytes(const Args& a, size_t i, const char* what) {
+  if (!a.IsUndefined(i)) {
+    Napi::Value v = a.Raw(i);
+    if (v.IsTypedArray()) {
+      Napi::TypedArray t = v.As<Napi::TypedArray>();
+      const uint8_t* base = static_cast<const uint8_t*>(t.ArrayBuffer().Data());
+      return Bytes{base == nullptr ? nullptr : base + t.ByteOffset(), t.ByteLength()};
+    }
+    if (v.IsDataView()) {
+      Napi::DataView d = v.As<Napi::DataView>();
+      const uint8_t* base = static_cast<const uint8_t*>(d.ArrayBuffer().Data());
+      return Bytes{base == nullptr ? nullptr : base + d.ByteOffset(), d.ByteLength()};
+    }
+  }
+  a.TypeFail(i, what, "a Buffer or typed array");
+}
+
+Bytes GetBytesOf(Napi::Env env, Napi::Value v, const char* fn, uint32_t index) {
+  if (v.IsTypedArray()) {
+    Napi::TypedArray t = v.As<Napi::TypedArray>();
+    const uint8_t* base = static_cast<const uint8_t*>(t.ArrayBuffer().Data());
+    return Bytes{base == nullptr ? nullptr : base + t.ByteOffset(), t.ByteLength()};
+  }
+  ThrowType(env, std::string(fn) + ": element " + std::to_string(index) + " must be a Buffer or typed array");
+}
+
+uint64_t Product(const std::vector<hsize_t>& dims) {
+  uint64_t n = 1;
+  for (hsize_t d : dims) n *= d;
+  return n;
+}
+
+std::vector<hsize_t> WithRows(uint64_t rows, const std::vector<hsize_t>& rowShape) {
+  std::vector<hsize_t> dims;
+  dims.reserve(rowShape.size() + 1);
+  dims.push_back(rows);
+  dims.insert(dims.end(), rowShape.begin(), rowShape.end());
+  return dims;
+}
+
+// Dataset access: a chunk cache that holds at least one whole chunk (up to 64 MiB), preempting
+// fully written chunks first, which is what appending does. cacheBytes 0 disables the cache.
+Hid MakeDapl(Napi::Env env, uint64_t chunkBytes, bool noCache) {
+  Hid dapl = MakePlist(env, H5P_DATASET_ACCESS, "dataset access");
+  if (noCache) {
+    Check(env, H5Pset_chunk_cache(dapl, 0, 0, 1.0), "H5Pset_chunk_cache");
+  } else {
+    size_t bytes = kDefaultCacheBytes;
+    if (chunkBytes > bytes && chunkBytes <= kMaxCacheBytes) bytes = static_cast<size_t>(chunkBytes) + 4096;
+    Check(env, H5Pset_chunk_cache(dapl, 521, bytes, 1.0), "H5Pset_chunk_cache");
+  }
+  return dapl;
+}
+
+Napi::Value RegisterDataset(Napi::Env env, int64_t file, hid_t id, DsKind kind, NumType type, const std::vector<hsize_t>& rowShape,
+                            const std::string& path) {
+  Object o;
+  o.kind = Kind::Dataset;
+  o.id = id;
+  o.file = file;
+  o.dsKind = kind;
+  o.type = type;
+  o.rowShape = rowShape;
+  o.rowElems = Product(rowShape);
+  o.rowBytes = kind == DsKind::VlenString ? 0 : o.rowElems * NumTypeSize(type);
+  o.rows = 0;
+  o.path = path;
+  return Napi::Number::New(env, static_cast<double>(Register(std::move(o))));
+}
+
+void CheckChunk(Napi::Env env, const char* fn, const std::vector<hsize_t>& chunk, size_t elemSize) {
+  uint64_t bytes = Product(chunk) * elemSize;
+  if (bytes > kMaxChunkBytes) ThrowRange(env, std::string(fn) + ": a chunk would hold " + std::to_string(bytes) + " bytes; HDF5 allows < 4 GiB");
+}
+
+// h5DatasetCreateNumeric(file, path, type, rowShape, chunkShape) -> dataset handle.
+// Shape (0, ...rowShape), max (unlimited, ...rowShape), chunked as chunkShape (rank 1 + rowShape),
+// fill value 0, little-endian standard type.
+Napi::Value CreateNumeric(const Napi::CallbackInfo& info) {
+  const char* fn = "h5DatasetCreateNumeric";
+  Args a(info, fn);
+  Napi::Env env = a.Env();
+  int64_t fh = a.Handle(0, "file");
+  std::string path = a.Name(1, "path");
+  NumType type = a.Type(2, "type");
+  std::vector<hsize_t> rowShape = a.Dims(3, "rowShape", 1);
+  std::vector<hsize_t> chunk = a.Dims(4, "chunkShape", 1);
+  if (chunk.size() != rowShape.size() + 1) ThrowRange(env, std::string(fn) + ": chunkShape must have rowShape.length + 1 entries");
+  for (size_t k = 0; k < rowShape.size(); k++) {
+    if (chunk[k + 1] > rowShape[k]) ThrowRange(env, std::string(fn) + ": chunkShape must not exceed rowShape");
+  }
+  CheckChunk(env, fn, chunk, NumTypeSize(type));
+  Object& f = Lookup(env, fh, Kind::File, fn);
+
+  std::vector<hsize_t> dims = WithRows(0, rowShape);
+  std::vector<hsize_t> maxDims = WithRows(H5S_UNLIMITED, rowShape);
+  Hid space = MakeSpace(env, dims, &maxDims);
+  Hid dcpl = MakePlist(env, H5P_DATASET_CREATE, "dataset creation");
+  Check(env, H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "H5Pset_chunk", path);
+  const uint64_t zero = 0;
+  Check(env, H5Pset_fill_value(dcpl, NumTypeH5(type), &zero), "H5Pset_fill_value", path);
+  Hid lcpl = MakeLcpl(env);
+  Hid dapl = MakeDapl(env, Product(chunk) * NumTypeSize(type), false);
+  hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), NumTypeH5(type), space, lcpl, dcpl, dapl), "H5Dcreate2", path);
+  return RegisterDataset(env, fh, id, DsKind::Numeric, type, rowShape, path);
+}
+
+// h5DatasetCreateString(file, path, chunkRows) -> dataset handle: 1-D, unlimited, vlen UTF-8.
+Napi::Value CreateString(const Napi::CallbackInfo& info) {
+  const char* fn = "h5DatasetCreateString";
+  Args a(info, fn);
+  Napi::Env env = a.Env();
+  int64_t fh = a.Handle(0, "file");
+  std::string path = a.Name(1, "path");
+  uint64_t chunkRows = a.Count(2, "chunkRows");
+  if (chunkRows < 1 || chunkRows > (1u << 24)) ThrowRange(env, std::string(fn) + ": chunkRows must be in 1..16777216");
+  Object& f = Lookup(env, fh, Kind::File, fn);
+  std::vector<hsize_t> dims{0}, maxDims{H5S_UNLIMITED}, chunk{chunkRows};
+  Hid space = MakeSpace(env, dims, &maxDims);
+  Hid dcpl = MakePlist(env, H5P_DATASET_CREATE, "dataset creation");
+  Check(env, H5Pset_chunk(dcpl, 1, chunk.data()), "H5Pset_chunk", path);
+  Hid type = MakeVlenStringType(env);
+  Hid lcpl = MakeLcpl(env);
+  hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT), "H5Dcreate2", path);
+  return RegisterDataset(env, fh, id, DsKind::VlenString, NumType::Uint8, {}, path);
+}
+
+// h5DatasetCreateBitshuffle(file, path, type, rowShape) -> dataset handle: chunks of one row,
+// filter 32008 with LZ4. When the plugin is available it is declared mandatory with the user
+// values [block size 0 = default, compression 2 = LZ4]; the plugin's set_local prepends its
+// version and the element size. Without the plugin (we never need it for writing: chunks are
+// written pre-compressed) we store the full 5 values ourselves and mark it optional so the
+// dataset can still be created.
+Napi::Value CreateBitshuffle(const Napi::CallbackInfo& info) {
+  const char* fn = "h5DatasetCreateBitshuffle";
+  Args a(info, fn);
+  Napi::Env env = a.Env();
+  int64_t fh = a.Handle(0, "file");
+  std::string path = a.Name(1, "path");
+  NumType type = a.Type(2, "type");
+  std::vector<hsize_t> rowShape = a.Dims(3, "rowShape", 1);
+  std::vector<hsize_t> chunk = WithRows(1, rowShape);
+  CheckChunk(env, fn, chunk, NumTypeSize(type));
+  Object& f = Lookup(env, fh, Kind::File, fn);
+
+  std::vector<hsize_t> dims = WithRows(0, rowShape);
+  std::vector<hsize_t> maxDims = WithRows(H5S_UNLIMITED, rowShape);
+  Hid space = MakeSpace(env, dims, &maxDims);
+  Hid dcpl = MakePlist(env, H5P_DATASET_CREATE, "dataset creation");
+  Check(env, H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "H5Pset_chunk", path);
+  const uint64_t zero = 0;
+  Check(env, H5Pset_fill_value(dcpl, NumTypeH5(type), &zero), "H5Pset_fill_value", path);
+  htri_t avail = H5Zfilter_avail(kBitshuffleFilter);
+  if (avail < 0) H5Eclear2(H5E_DEFAULT);
+  if (avail > 0) {
+    const unsigned cd[2] = {0, kBitshuffleLz4};
+    Check(env, H5Pset_filter(dcpl, kBitshuffleFilter, H5Z_FLAG_MANDATORY, 2, cd), "H5Pset_filter", path);
+  } else {
+    const unsigned cd[5] = {0, 3, static_cast<unsigned>(NumTypeSize(type)), 0, kBitshuffleLz4};
+    Check(env, H5Pset_filter(dcpl, kBitshuffleFilter, H5Z_FLAG_OPTIONAL, 5, cd), "H5Pset_filter", path);
+  }
+  Hid lcpl = MakeLcpl(env);
+  Hid dapl = MakeDapl(env, 0, true);
+  hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), NumTypeH5(type), space, lcpl, dcpl, dapl), "H5Dcreate2", path);
+  return RegisterDataset(env, fh, id, DsKind::Bitshuffle, type, rowShape, path);
+}
+
+Object& DatasetArg(const Args& a, size_t i, const char* fn) { return Lookup(a.Env(), a.Handle(i, "dataset"), Kind::Dataset, fn); }
+
+void SetExtent(Napi::Env env, Object& o, uint64_t rows) {
+  std::vector<hsize_t> dims = WithRows(rows, o.rowShape);
+  Check(env, H5Dset_extent(o.id, dims.data()), "H5Dset_extent", o.path);
+  o.rows = rows;
+}
+
+// After a failed write: best effort to go back to the rows we had, then throw the first error.
+[[noreturn]] void RollBackAndFail(Napi::Env env, Object& o, uint64_t oldRows, const char* h5fn, const std::string& context) {
+  // Keep the failure's error stack for Fail() while we try to shrink back.
+  hid_t saved = H5Eget_current_stack();
+  std::vector<hsize_t> dims = WithRows(oldRows, o.rowShape);
+  if (H5Dset_extent(o.id, dims.data()) >= 0) o.rows = oldRows;
+  H5Eclear2(H5E_DEFAULT);
+  if (saved >= 0) H5Eset_current_stack(saved);
+  Fail(env, h5fn, context);
+}
+
+// Writes `rows` rows from `data` (memory type memType) at row o.rows, growing the dataset.
+void WriteRows(Napi::Env env, Object& o, uint64_t rows, hid_t memType, const void* data) {
+  uint64_t oldRows = o.rows;
+  SetExtent(env, o, oldRows + rows);
+  Hid fspace(H5Dget_space(o.id), H5Sclose);
+  if (fspace.get() < 0) RollBackAndFail(env, o, oldRows, "H5Dget_space", o.path);
+  std::vector<hsize_t> start = WithRows(oldRows, std::vector<hsize_t>(o.rowShape.size(), 0));
+  std::vector<hsize_t> count = WithRows(rows, o.rowShape);
+  if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0) {
+    RollBackAndFail(env, o, oldRows, "H5Sselect_hyperslab", o.path);
+  }
+  hsize_t n = rows * o.rowElems;
+  Hid mspace(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  if (mspace.get() < 0) RollBackAndFail(env, o, oldRows, "H5Screate_simple", o.path);
+  if (H5Dwrite(o.id, memType, mspace, fspace, H5P_DEFAULT, data) < 0) RollBackAndFail(env, o, oldRows, "H5Dwrite", o.path);
+}
+
+// h5DatasetAppend(dataset, bytes, rows) -> new row count. `bytes` holds rows × row size
+// little-endian bytes, written with one extend + hyperslab write and no copy.
+Napi::Value Append(const Napi::CallbackInfo& info) {
+  const char* fn = "h5DatasetAppend";
+  Args a(info, fn);
+  Napi::Env env = a.Env();
+  Object& o = DatasetArg(a, 0, fn);
+  Bytes b = GetBytes(a, 1, "bytes");
+  uint64_t rows = a.Count(2, "rows");
+  if (o.dsKind != DsKind::Numeric) Throw(env, "H5_ERR", std::string(fn) + ": " + o.path + " is not a numeric dataset", "H5Dwrite");
+  if (b.length != rows * o.rowBytes) {
+    Throw(env, "H5_ERR",
+          std::string(fn) + ": " + o.path + ": got " + std::to_string(b.length) + " bytes for " + std::to_string(rows) +
+              " rows, expected " + std::to_string(rows * o.rowBytes) + " (" + std::to_string(o.rowBytes) + " bytes per row)",
+          "H5Dwrite");
+  }
+  if (rows > 0) WriteRows(env, o, rows, NumTypeH5(o.type), b.data);
+  return Napi::Number::New(env, static_cast<double>(o.rows));
+}
+
+// h5DatasetAppendStrings(dataset, strings) -> new row count. A string is stored up to its
+// first NUL character (HDF5 variable-length strings are C strings).
+Napi::Value AppendStrings(const Napi::CallbackInfo& info) {
+  const char* fn = "h5DatasetAppendStrings";
+  Args a(info, fn);
+  Napi::Env env = a.Env();
+  Object& o = DatasetArg(a, 0, fn);
+  Napi::Array arr = a.Array(1, "strings");
+  if (o.dsKind != DsKind::VlenString) Throw(env, "H5_ERR", std::string(fn) + ": " + o.path + " is not a string dataset", "H5Dwrite");
+  uint32_t n = arr.Length();
+  std::vector<std::string> values(n);
+  for (uint32_t k = 0; k < n; k++) {
+    Napi::Value v = arr.Get(k);
+    if (!v.IsString()) a.TypeFail(1, "strings", "an array of strings");
+    values[k] = v.As<Napi::String>().Utf8Value();
+  }
+  if (n == 0) return Napi::Number::New(env, static_cast<double>(o.rows));
+  std::vector<const char*> ptrs(n);
+  for (uint32_t k = 0; k < n; k++) ptrs[k] = values[k].c_str();
+  Hid memType = MakeVlenStringType(env);
+  WriteRows(env, o, n, memType, ptrs.data());
+  return Napi::Number::New(env, static_cast<double>(o.rows));
+}
+
+uint64_t ReadBE(const uint8_t* p, int n) {
+  uint64_t v = 0;
+  for (int k = 0; k < n; k++) v = (v << 8) | p[k];
+  return v;
+}
+
+// h5DatasetWriteChunks(dataset, blobs) -> new row count. Each blob is one row as a bitshuffle_lz4
+// container (the filter's chunk format), written as is with H5Dwrite_chunk. All blobs are
+// checked before anything is written; a failure rolls the row count back.
+Napi::Value WriteChunks(const Napi::CallbackInfo& info) {
+  const char* fn = "h5DatasetWriteChunks";
+  Args a(info, fn);
+  Napi::Env env = a.Env();
+  Object& o = DatasetArg(a, 0, fn);
+  Napi::Array arr = a.Array(1, "blobs");
+  if (o.dsKind != DsKind::Bitshuffle) Throw(env, "H5_ERR", std::string(fn) + ": " + o.path + " is not a bitshuffle dataset", "H5Dwrite_chunk");
+  uint32_t n = arr.Length();
+  std::vector<Bytes> blobs(n);
+  const uint64_t es = NumTypeSize(o.type);
+  for (uint32_t k = 0; k < n; k++) {
+    Bytes b = GetBytesOf(env, arr.Get(k), fn, k);
+    std::string where = std::string(fn) + ": " + o.path + ": blob " + std::to_string(k) + ": ";
+    if (b.length < 12) Throw(env, "H5_ERR", where + "shorter than the 12-byte bitshuffle header", "H5Dwrite_chunk");
+    if (b.length > kMaxChunkBytes) Throw(env, "H5_ERR", where + "larger than 4 GiB", "H5Dwrite_chunk");
+    uint64_t total = ReadBE(b.data, 8);
+    uint64_t block = ReadBE(b.data + 8, 4);
+    if (total != o.rowBytes) {
+      Throw(env, "H5_ERR", where + "uncompressed size " + std::to_string(total) + " does not match the row size " + std::to_string(o.rowBytes),
+            "H5Dwrite_chunk");
+    }
+    if (block % es != 0 || (block / es) % 8 != 0) {
+      Throw(env, "H5_ERR", where + "block size " + std::to_string(block) + " bytes is not a multiple of 8 elements", "H5Dwrite_chunk");
+    }
+    blobs[k] = b;
+  }
+  if (n == 0) return Napi::Number::New(env, static_cast<double>(o.rows));
+  uint64_t oldRows = o.rows;
+  SetExtent(env, o, oldRows + n);
+  std::vector<hsize_t> offset(o.rowShape.size() + 1, 0);
+  for (uint32_t k = 0; k < n; k++) {
+    offset[0] = oldRows + k;
+    if (H5Dwrite_chunk(o.id, H5P_DEFAULT, 0, offset.data(), blobs[k].length, blobs[k].data) < 0) {
+      RollBackAndFail(env, o, oldRows, "H5Dwrite_chunk", o.path + " row " + std::to_string(oldRows + k));
+    }
+  }
+  return Napi::Number::New(env, static_cast<double>(o.rows));
+}
+
+// h5DatasetResize(dataset, rows): sets the first dimension (truncate or grow with fill values).
+Napi::Value Resize(const Napi::CallbackInfo& info) {
+  const char* fn = "h5DatasetResize";
+  Args a(info, fn);
+  Object& o = DatasetArg(a, 0, fn);
+  uint64_t rows = a.Count(1, "rows");
+  SetExtent(a.Env(), o, rows);
+  return a.Env().Undefined();
+}
+
+// h5DatasetRows(dataset) -> current row count.
+Napi::Value Rows(const Napi::CallbackInfo& info) {
+  const char* fn = "h5DatasetRows";
+  Args a(info, fn);
+  Object& o = DatasetArg(a, 0, fn);
+  return Napi::Number::New(a.Env(), static_cast<double>(o.rows));
+}
+
+// h5DatasetClose(dataset): closing twice is a no-op.
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  Args a(info, "h5DatasetClose");
+  std::string error;
+  CloseDataset(a.Handle(0, "dataset"), &error);
+  if (!error.empty()) Throw(a.Env(), "H5_ERR", error, "H5Dclose");
+  return a.Env().Undefined();
+}
+
+// ---- reading --------------------------------------------------------------------------------
+
+struct Opened {
+  Hid ds;
+  Hid type;
+  Hid space;
+  std::vector<hsize_t> dims;
+  std::vector<hsize_t> maxDims;
+};
+
+Opened OpenForRead(Napi::Env env, hid_t file, const std::string& path) {
+  Opened o;
+  o.ds = Hid(CheckId(env, H5Dopen2(file, path.c_str(), H5P_DEFAULT), "H5Dopen2", path), H5Dclose);
+  o.type = Hid(CheckId(env, H5Dget_type(o.ds), "H5Dget_type", path), H5Tclose);
+  o.space = Hid(CheckId(env, H5Dget_space(o.ds), "H5Dget_space", path), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(o.space);
+  if (rank < 0) Fail(env, "H5Sget_simple_extent_ndims", path);
+  o.dims.resize(rank);
+  o.maxDims.resize(rank);
+  if (rank > 0 && H5Sget_simple_extent_dims(o.space, o.dims.data(), o.maxDims.data()) < 0) Fail(env, "H5Sget_simple_extent_dims", path);
+  return o;
+}
+
+// The type name we report: 'int8'...'float64', 'vlen_string', 'fixed_string' or 'other'.
+std::string TypeName(hid_t type) {
+  NumType t;
+  if (NumTypeFromH5(type, &t)) return NumTypeName(t);
+  if (H5Tget_class(type) == H5T_STRING) {
+    htri_t v = H5Tis_variable_str(type);
+    if (v < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return "other";
+    }
+    return v > 0 ? "vlen_string" : "fixed_string";
+  }
+  return "other";
+}
+
+Napi::Array DimsToJs(Napi::Env env, const std::vector<hsize_t>& dims) {
+  Napi::Array arr = Napi::Array::New(env, dims.size());
+  for (size_t k = 0; k < dims.size(); k++) {
+    double v = dims[k] == H5S_UNLIMITED ? INFINITY : static_cast<double>(dims[k]);
+    arr.Set(static_cast<uint32_t>(k), Napi::Number::New(env, v));
+  }
+  return arr;
+}
+
+Napi::Array ReadStrings(Napi::Env env, hid_t ds, hid_t fileType, hid_t space, uint64_t n, const std::string& path) {
+  Napi::Array out = Napi::Array::New(env, n);
+  if (n == 0) return out;
+  htri_t isVlen = H5Tis_variable_str(fileType);
+  if (isVlen < 0) Fail(env, "H5Tis_variable_str", path);
+  H5T_cset_t cset = H5Tget_cset(fileType);
+  if (isVlen > 0) {
+    Hid memType(CheckId(env, H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
+    Check(env, H5Tset_size(memType, H5T_VARIABLE), "H5Tset_size");
+    Check(env, H5Tset_cset(memType, cset == H5T_CSET_UTF8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII), "H5Tset_cset");
+    std::vector<char*> ptrs(n, nullptr);
+    Check(env, H5Dread(ds, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "H5Dread", path);
+    for (uint64_t k = 0; k < n; k++) out.Set(static_cast<uint32_t>(k), Napi::String::New(env, ptrs[k] == nullptr ? "" : ptrs[k]));
+    H5Dvlen_reclaim(memType, space, H5P_DEFAULT, ptrs.data());
+    return out;
+  }
+  size_t size = H5Tget_size(fileType);
+  if (size == 0) Fail(env, "H5Tget_size", path);
+  H5T_str_t pad = H5Tget_strpad(fileType);
+  Hid memType(CheckId(env, H5Tcopy(fileType), "H5Tcopy"), H5Tclose);
+  std::vector<char> buf(size * n);
+  Check(env, H5Dread(ds, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "H5Dread", path);
+  for (uint64_t k = 0; k < n; k++) {
+    const char* s = buf.data() + k * size;
+    size_t len = size;
+    if (pad == H5T_STR_SPACEPAD) {
+      while (len > 0 && s[len - 1] == ' ') len--;
+    } else {
+      len = strnlen(s, size);
+    }
+    out.Set(static_cast<uint32_t>(k), Napi::String::New(env, s, len));
+  }
+  return out;
+}
+
+// h5Read(file, path) -> { type, shape, data: Buffer (little-endian) | string[] }
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  const char* fn = "h5Read";
+  Args a(info, fn);
+  Napi::Env env = a.Env();
+  Object& f = Lookup(env, a.Handle(0, "file"), Kind::File, fn);
+  std::string path = a.Name(1, "path");
+  Opened o = OpenForRead(env, f.id, path);
+  H5S_class_t sc = H5Sget_simple_extent_type(o.space);
+  uint64_t n = sc == H5S_NULL ? 0 : Product(o.dims);
+  std::string typeName = TypeName(o.type);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("type", typeName);
+  out.Set("shape", DimsToJs(env, o.dims));
+  if (typeName == "vlen_string" || typeName == "fixed_string") {
+    out.Set("data", ReadStrings(env, o.ds, o.type, o.space, n, path));
+    return out;
+  }
+  NumType t;
+  if (!NumTypeFromH5(o.type, &t)) Throw(env, "H5_ERR", std::string(fn) + ": " + path + " has a datatype we cannot read", "H5Dread");
+  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, n * NumTypeSize(t));
+  if (n > 0) Check(env, H5Dread(o.ds, NumTypeH5(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.Data()), "H5Dread", path);
+  out.Set("data", buf);
+  return out;
+}
+
+// h5Info(file, path) -> { type, shape, maxShape (Infinity = unlimited), chunkShape | null, elementSize }
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  const char* fn = "h5Info";
+  Args a(info, fn);
+  Napi::Env env = a.Env();
+  Object& f = Lookup(env, a.Handle(0, "file"), Kind::File, fn);
+  std::string path = a.Name(1, "path");
+  Opened o = OpenForRead(env, f.id, path);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("type", TypeName(o.type));
+  out.Set("shape", DimsToJs(env, o.dims));
+  out.Set("maxShape", DimsToJs(env, o.maxDims));
+  out.Set("elementSize", Napi::Number::New(env, static_cast<double>(H5Tget_size(o.type))));
+  Hid dcpl(CheckId(env, H5Dget_create_plist(o.ds), "H5Dget_create_plist", path), H5Pclose);
+  if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
+    std::vector<hsize_t> chunk(o.dims.size() > 0 ? o.dims.size() : 1);
+    int r = H5Pget_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+    if (r < 0) Fail(env, "H5Pget_chunk", path);
+    chunk.resize(r);
+    out.Set("chunkShape", DimsToJs(env, chunk));
+  } else {
+    out.Set("chunkShape", env.Null());
+  }
+  return out;
+}
+
+// h5Filters(file, path) -> [{ id, name, flags, cdValues }]
+Napi::Value Filters(const Napi::CallbackInfo& info) {
+  const char* fn = "h5Filters";
+  Args a(info, fn);
+  Napi::Env env = a.Env();
+  Object& f = Lookup(env, a.Handle(0, "file"), Kind::File, fn);
+  std::string path = a.Name(1, "path");
+  Hid ds(CheckId(env, H5Dopen2(f.id, path.c_str(), H5P_DEFAULT), "H5Dopen2", path), H5Dclose);
+  Hid dcpl(CheckId(env, H5Dget_create_plist(ds), "H5Dget_create_plist", path), H5Pclose);
+  int nf = H5Pget_nfilters(dcpl);
+  if (nf < 0) Fail(env, "H5Pget_nfilters", path);
+  Napi::Array out = Napi::Array::New(env, nf);
+  for (int k = 0; k < nf; k++) {
+    unsigned flags = 0, config = 0;
+    size_t nelem = 16;
+    unsigned cd[16] = {0};
+    char name[256] = {0};
+    H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(k), &flags, &nelem, cd, sizeof name, name, &config);
+    if (id < 0) Fail(env, "H5Pget_filter2", path);
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("id", Napi::Number::New(env, id));
+    e.Set("name", Napi::String::New(env, name));
+    e.Set("flags", Napi::Number::New(env, flags));
+    size_t m = nelem < 16 ? nelem : 16;
+    Napi::Array cdv = Napi::Array::New(env, m);
+    for (size_t j = 0; j < m; j++) cdv.Set(static_cast<uint32_t>(j), Napi::Number::New(env, cd[j]));
+    e.Set("cdValues", cdv);
+    out.Set(static_cast<uint32_t>(k), e);
+  }
+  return out;
+}
+
+}  // namespace
+
+void InitDataset(Napi::Env env, Napi::Object exports) {
+  Export(env, exports, "h5DatasetCreateNumeric", CreateNumeric);
+  Export(env, exports, "h5DatasetCreateString", CreateString);
+  Export(env, exports, "h5DatasetCreateBitshuffle", CreateBitshuffle);
+  Export(env, exports, "h5DatasetAppend", Append);
+  Export(env, exports, "h5DatasetAppendStrings", AppendStrings);
+  Export(env, exports, "h5DatasetWriteChunks", WriteChunks);
+  Export(env, exports, "h5DatasetResize", Resize);
+  Export(env, exports, "h5DatasetRows", Rows);
+  Export(env, exports, "h5DatasetClose", Close);
+  Export(env, exports, "h5Read", Read);
+  Export(env, exports, "h5Info", Info);
+  Export(env, exports, "h5Filters", Filters);
+}
+
+}  // namespace h5
