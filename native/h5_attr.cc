@@ -19,7 +19,9 @@ void WriteAttr(Napi::Env env, hid_t obj, const std::string& where, const std::st
   Hid acpl = MakePlist(env, H5P_ATTRIBUTE_CREATE, "attribute creation");
   Check(env, H5Pset_char_encoding(acpl, H5T_CSET_UTF8), "H5Pset_char_encoding");
   Hid attr(CheckId(env, H5Acreate2(obj, name.c_str(), type, space, acpl, H5P_DEFAULT), "H5Acreate2", where), H5Aclose);
-  Check(env, H5Awrite(attr, type, data), "H5Awrite", where);
+  uint64_t n = 1;
+  for (hsize_t d : dims) n *= d;
+  if (n > 0) Check(env, H5Awrite(attr, type, data), "H5Awrite", where);
 }
 
 // h5SetAttribute(file, objectPath, name, kind, value[, type]) where kind is
@@ -69,9 +71,9 @@ Napi::Value SetAttribute(const Napi::CallbackInfo& info) {
     NumType type = a.Type(5, "type");
     size_t es = NumTypeSize(type);
     if (t.ByteLength() % es != 0) ThrowRange(env, std::string(fn) + ": byte length is not a multiple of the element size");
-    std::vector<uint8_t> copy;  // a zero-length typed array may have no backing store
+    // A zero-length typed array may have no backing store; nothing is written then.
     const uint8_t* base = static_cast<const uint8_t*>(t.ArrayBuffer().Data());
-    const void* data = base == nullptr ? copy.data() : base + t.ByteOffset();
+    const void* data = base == nullptr ? nullptr : base + t.ByteOffset();
     std::vector<hsize_t> dims{t.ByteLength() / es};
     Hid obj = OpenObject(env, f.id, path);
     WriteAttr(env, obj, where, name, NumTypeH5(type), dims, data);
