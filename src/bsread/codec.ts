@@ -96,7 +96,7 @@ export function rawValueBytes(def: ChannelDef, frame: Uint8Array, maxValueBytes 
   if (def.compression === 'none') {
     bytes = frame;
   } else {
-    const max = isString ? maxValueBytes : want;
+    const max = isString ? maxValueBytes : Math.min(want, maxValueBytes);
     try {
       bytes =
         def.compression === 'bitshuffle_lz4'

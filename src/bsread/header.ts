@@ -110,8 +110,9 @@ export function readMainHeader(frames: readonly Uint8Array[]): MainHeader | NotD
   if (f0 === undefined) throw new MalformedMessageError('frame_count', 'message has no frames');
   const o = parseJsonObject(f0, 'main header');
   const htype = o['htype'];
-  if (htype === undefined) throw new MalformedMessageError('missing_field', 'main header has no htype');
-  if (typeof htype !== 'string') throw new MalformedMessageError('bad_field', 'main header htype is not a string');
+  if (typeof htype !== 'string') {
+    throw new MalformedMessageError('bad_htype', htype === undefined ? 'main header has no htype' : 'main header htype is not a string');
+  }
   if (!htype.startsWith(MAIN_HTYPE_PREFIX)) return { kind: 'not_data', htype };
   if (frames.length < 2 || frames.length % 2 !== 0) {
     throw new MalformedMessageError('frame_count', `${frames.length} frames; a data message has 2 + 2 × channels`);
