@@ -259,8 +259,12 @@ export class NumericDataset extends Dataset {
    */
   append(data: ArrayBufferView, rows?: number): number {
     const h = this.open();
-    const n = rows ?? (this.rowBytes > 0 ? data.byteLength / this.rowBytes : 0);
-    if (!Number.isSafeInteger(n) || n < 0) {
+    if (!ArrayBuffer.isView(data)) throw new TypeError(`append to ${this.path}: data must be a Buffer or typed array`);
+    if (rows !== undefined && (!Number.isSafeInteger(rows) || rows < 0)) {
+      throw new TypeError(`append to ${this.path}: rows must be a non-negative integer`);
+    }
+    const n = rows ?? data.byteLength / this.rowBytes;
+    if (!Number.isSafeInteger(n)) {
       throw new H5Error(`append to ${this.path}: ${data.byteLength} bytes is not a whole number of ${this.rowBytes}-byte rows`, 'H5Dwrite');
     }
     this.rowCount = call(() => native().h5DatasetAppend(h, data, n));
