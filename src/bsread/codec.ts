@@ -147,33 +147,92 @@ export function typedArrayOf(type: BsreadType, le: Uint8Array): TypedArray {
   return new t.array(copy.buffer, 0, n);
 }
 
-/** One element at byte offset 0 of `b` in the given byte order. */
-function readScalar(type: BsreadType, b: Buffer, little: boolean): number | bigint {
-  switch (type) {
-    case 'bool':
-    case 'uint8':
-      return b[0]!;
-    case 'int8':
-      return b.readInt8(0);
-    case 'int16':
-      return little ? b.readInt16LE(0) : b.readInt16BE(0);
-    case 'uint16':
-      return little ? b.readUInt16LE(0) : b.readUInt16BE(0);
-    case 'int32':
-      return little ? b.readInt32LE(0) : b.readInt32BE(0);
-    case 'uint32':
-      return little ? b.readUInt32LE(0) : b.readUInt32BE(0);
-    case 'int64':
-      return little ? b.readBigInt64LE(0) : b.readBigInt64BE(0);
-    case 'uint64':
-      return little ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0);
-    case 'float32':
-      return little ? b.readFloatLE(0) : b.readFloatBE(0);
-    case 'float64':
-      return little ? b.readDoubleLE(0) : b.readDoubleBE(0);
-    case 'string':
-      throw new Error('unreachable: string is not a numeric scalar');
-  }
+// Scalars are read through one 8-byte scratch buffer: no allocation, no DataView per frame, and
+// one small monomorphic function per type and byte order (this is the 1000-scalar hot path).
+const S = new ArrayBuffer(8);
+const S8 = new Uint8Array(S);
+const I8 = new Int8Array(S);
+const I16 = new Int16Array(S);
+const U16 = new Uint16Array(S);
+const I32 = new Int32Array(S);
+const U32 = new Uint32Array(S);
+const F32 = new Float32Array(S);
+const F64 = new Float64Array(S);
+const I64 = new BigInt64Array(S);
+const U64 = new BigUint64Array(S);
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  // Typed-array views of little-endian bytes (and HDF5 *LE types) assume a little-endian host.
+  throw new Error('src/bsread needs a little-endian host');
+}
+
+function cp2le(f: Uint8Array): void {
+  S8[0] = f[0]!;
+  S8[1] = f[1]!;
+}
+function cp2be(f: Uint8Array): void {
+  S8[0] = f[1]!;
+  S8[1] = f[0]!;
+}
+function cp4le(f: Uint8Array): void {
+  S8[0] = f[0]!;
+  S8[1] = f[1]!;
+  S8[2] = f[2]!;
+  S8[3] = f[3]!;
+}
+function cp4be(f: Uint8Array): void {
+  S8[0] = f[3]!;
+  S8[1] = f[2]!;
+  S8[2] = f[1]!;
+  S8[3] = f[0]!;
+}
+function cp8le(f: Uint8Array): void {
+  S8[0] = f[0]!;
+  S8[1] = f[1]!;
+  S8[2] = f[2]!;
+  S8[3] = f[3]!;
+  S8[4] = f[4]!;
+  S8[5] = f[5]!;
+  S8[6] = f[6]!;
+  S8[7] = f[7]!;
+}
+function cp8be(f: Uint8Array): void {
+  S8[0] = f[7]!;
+  S8[1] = f[6]!;
+  S8[2] = f[5]!;
+  S8[3] = f[4]!;
+  S8[4] = f[3]!;
+  S8[5] = f[2]!;
+  S8[6] = f[1]!;
+  S8[7] = f[0]!;
+}
+
+/** Reads one element at offset 0 (the caller has checked the length). */
+export type ScalarReader = (f: Uint8Array) => number | bigint;
+
+const u8 = (f: Uint8Array): number => f[0]!;
+const i8 = (f: Uint8Array): number => ((S8[0] = f[0]!), I8[0]!);
+const READERS: Readonly<Record<Exclude<BsreadType, 'string'>, readonly [le: ScalarReader, be: ScalarReader]>> = {
+  bool: [u8, u8],
+  uint8: [u8, u8],
+  int8: [i8, i8],
+  int16: [(f) => (cp2le(f), I16[0]!), (f) => (cp2be(f), I16[0]!)],
+  uint16: [(f) => (cp2le(f), U16[0]!), (f) => (cp2be(f), U16[0]!)],
+  int32: [(f) => (cp4le(f), I32[0]!), (f) => (cp4be(f), I32[0]!)],
+  uint32: [(f) => (cp4le(f), U32[0]!), (f) => (cp4be(f), U32[0]!)],
+  float32: [(f) => (cp4le(f), F32[0]!), (f) => (cp4be(f), F32[0]!)],
+  float64: [(f) => (cp8le(f), F64[0]!), (f) => (cp8be(f), F64[0]!)],
+  int64: [(f) => (cp8le(f), I64[0]!), (f) => (cp8be(f), I64[0]!)],
+  uint64: [(f) => (cp8le(f), U64[0]!), (f) => (cp8be(f), U64[0]!)],
+};
+
+export function scalarReader(type: Exclude<BsreadType, 'string'>, encoding: 'little' | 'big'): ScalarReader {
+  return READERS[type][encoding === 'little' ? 0 : 1];
+}
+
+function readScalar(type: BsreadType, b: Uint8Array, little: boolean): number | bigint {
+  if (type === 'string') throw new Error('unreachable: string is not a numeric scalar');
+  return READERS[type][little ? 0 : 1](b);
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -187,12 +246,12 @@ export function decodeValue(def: ChannelDef, frame: Uint8Array, maxValueBytes?: 
     if (frame.length !== size) {
       throw new MalformedMessageError('size_mismatch', `${frame.length} bytes for a ${def.type} scalar (${size} expected)`, def.name);
     }
-    return readScalar(def.type, asBuffer(frame), def.encoding === 'little');
+    return readScalar(def.type, frame, def.encoding === 'little');
   }
   const raw = rawValueBytes(def, frame, maxValueBytes);
   if (raw === null) return null;
   if (def.type === 'string') return utf8.decode(raw);
-  if (isScalarShape(def)) return readScalar(def.type, asBuffer(raw), def.encoding === 'little');
+  if (isScalarShape(def)) return readScalar(def.type, raw, def.encoding === 'little');
   const size = TYPES[def.type].size;
   let le = raw;
   if (def.encoding === 'big' && size > 1) {
@@ -222,4 +281,25 @@ export function decodeTimestamp(def: { name: string; encoding: 'little' | 'big' 
   const sec = little ? b.readBigInt64LE(0) : b.readBigInt64BE(0);
   const ns = little ? b.readBigInt64LE(8) : b.readBigInt64BE(8);
   return { sec: toSafe(sec, 'sec', def.name), ns: toSafe(ns, 'ns', def.name) };
+}
+
+/** Decodes one channel's value frame; built once per definition (see valueDecoder). */
+export type ValueDecoder = (frame: Uint8Array, maxValueBytes: number) => ChannelValue | null;
+
+/**
+ * A decoder specialised for one definition: uncompressed numeric scalars get a direct reader
+ * (the common case: thousands of them per message); everything else goes through decodeValue.
+ */
+export function valueDecoder(def: ChannelDef): ValueDecoder {
+  if (def.compression === 'none' && def.type !== 'string' && isScalarShape(def)) {
+    const read = scalarReader(def.type, def.encoding);
+    const size = TYPES[def.type].size;
+    return (frame) => {
+      const n = frame.length;
+      if (n === size) return read(frame);
+      if (n === 0) return null;
+      throw new MalformedMessageError('size_mismatch', `${n} bytes for a ${def.type} scalar (${size} expected)`, def.name);
+    };
+  }
+  return (frame, max) => decodeValue(def, frame, max);
 }

@@ -7,15 +7,16 @@ import { BsreadError, MalformedMessageError } from '../errors.js';
 import {
   declaredSize,
   decodeTimestamp,
-  decodeValue,
   DEFAULT_MAX_VALUE_BYTES,
   expectedBytes,
   framePresent,
   valueBytesLE,
+  valueDecoder,
   type ChannelValue,
+  type ValueDecoder,
 } from './codec.js';
 import { parseDataHeader, readMainHeader, type DataHeader, type MainHeader, type NotDataMessage } from './header.js';
-import type { ChannelDef, ChannelEntry, Compression, Timestamp } from './types.js';
+import { TYPES, type ChannelDef, type ChannelEntry, type Compression, type Timestamp } from './types.js';
 
 export interface ReceiverOptions {
   /** Parsed data headers kept, keyed by hash (least recently used goes first). Default 16. */
@@ -146,12 +147,46 @@ export function decodeMessage(frames: readonly Uint8Array[], options: ReceiverOp
   return new BsreadReceiver({ ...options, headerCacheSize: 0 }).tryOpen(frames);
 }
 
+/** What a header needs for fast per-channel access; built on first use, shared by its messages. */
+interface HeaderPlan {
+  readonly decoders: readonly ValueDecoder[];
+  /** Bytes of a value that bytes() may hand out as the frame itself (uncompressed, LE, fixed size), else 0. */
+  readonly directBytes: Int32Array;
+}
+
+const plans = new WeakMap<DataHeader, HeaderPlan>();
+
+function planFor(header: DataHeader): HeaderPlan {
+  let p = plans.get(header);
+  if (p === undefined) {
+    const directBytes = new Int32Array(header.channels.length);
+    const decoders = header.channels.map((e, i): ValueDecoder => {
+      if (e.invalid !== undefined) {
+        const err = e.invalid;
+        return () => {
+          throw err;
+        };
+      }
+      if (e.compression === 'none' && e.type !== 'string' && (e.encoding === 'little' || TYPES[e.type].size === 1)) {
+        const n = expectedBytes(e);
+        directBytes[i] = n <= 0x7fffffff ? n : 0;
+      }
+      return valueDecoder(e);
+    });
+    p = { decoders, directBytes };
+    plans.set(header, p);
+  }
+  return p;
+}
+
 /**
  * One received data message. Holds the frames and the (shared, immutable) data header; decodes
  * nothing until asked and caches no value. Channel accessors take the channel index (frame order).
  */
 export class BsreadMessage {
   readonly kind = 'data' as const;
+  private readonly decoders: readonly ValueDecoder[];
+  private readonly directBytes: Int32Array;
 
   constructor(
     readonly main: MainHeader,
@@ -159,7 +194,11 @@ export class BsreadMessage {
     /** The frames exactly as received. */
     readonly frames: readonly Uint8Array[],
     private readonly maxValueBytes: number = DEFAULT_MAX_VALUE_BYTES,
-  ) {}
+  ) {
+    const plan = planFor(header);
+    this.decoders = plan.decoders;
+    this.directBytes = plan.directBytes;
+  }
 
   get pulseId(): number {
     return this.main.pulseId;
@@ -222,7 +261,9 @@ export class BsreadMessage {
 
   /** The decoded value (see ChannelValue), or null when missing. Throws MalformedMessageError. */
   value(i: number): ChannelValue | null {
-    return decodeValue(this.def(i), this.frames[2 + 2 * i]!, this.maxValueBytes);
+    const decode = this.decoders[i];
+    if (decode === undefined) this.entry(i); // throws the RangeError
+    return decode!(this.frames[2 + 2 * i]!, this.maxValueBytes);
   }
 
   /**
@@ -230,6 +271,11 @@ export class BsreadMessage {
    * size-checked, or null when missing. A view of the frame when it is already LE and uncompressed.
    */
   bytes(i: number): Uint8Array | null {
+    const direct = this.directBytes[i]!;
+    if (direct > 0) {
+      const f = this.frames[2 + 2 * i]!;
+      if (f.length === direct) return f;
+    }
     return valueBytesLE(this.def(i), this.frames[2 + 2 * i]!, this.maxValueBytes);
   }
 
