@@ -1,0 +1,267 @@
+// The buffer program's core: intake from one source into the ring, the compatible PUSH output,
+// the replay service and the analyzer, wired together. The intake loop only awaits the input
+// socket; every output has its own send loop, so no consumer can block intake.
+import { BsreadReceiver, readMainHeader } from '../bsread/index.js';
+import { DropCounter } from '../drop-counter.js';
+import { BsreadError, errorMessage, MalformedMessageError, type MalformedKind } from '../errors.js';
+import type { Logger } from '../log.js';
+import { StreamReceiver, type ReceiveMode } from '../transport/index.js';
+import { CompatOutput, type CompatOutputStatus } from './compat-output.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+import { ReplayRegistry } from './replay-registry.js';
+import { ReplayService, type ConsumerStatus } from './replay-service.js';
+import { RingBuffer, type RingLimits } from './ring-buffer.js';
+import { packFrames, type StoredMessage } from './stored-message.js';
+import { StreamAnalyzer, type AnalyzerCounters, type AnomalyKind } from './stream-analyzer.js';
+
+export interface BufferServiceOptions {
+  /** The source, tcp://host:port. */
+  inputAddress: string;
+  inputMode: ReceiveMode;
+  /** Receive high-water mark of the input (the original used 100). */
+  inputHighWaterMark?: number;
+  /** Compatible PUSH output, e.g. tcp://127.0.0.1:8082. */
+  outputAddress: string;
+  /** Replay service ROUTER, e.g. tcp://127.0.0.1:8083. */
+  replayAddress: string;
+  /** Host the replay consumers' streams bind on. */
+  bindHost: string;
+  limits: RingLimits;
+  analyzer: boolean;
+  consumerIdleMs: number;
+  log: Logger;
+  /** Buffer clock, for tests. */
+  now?: () => number;
+}
+
+export interface BufferStatus {
+  service: 'sf_bsread_buffer';
+  uptime_s: number;
+  input: {
+    address: string;
+    mode: ReceiveMode;
+    received: number;
+    buffered: number;
+    not_data: number;
+    malformed: Record<string, number>;
+    rate_hz: number;
+    last_pulse_id: number | null;
+  };
+  buffer: {
+    depth: number;
+    bytes: number;
+    oldest_pulse_id: number | null;
+    newest_pulse_id: number | null;
+    evicted: number;
+    max_messages: number;
+    max_seconds: number | null;
+    max_bytes: number | null;
+  };
+  output: CompatOutputStatus;
+  replay: { endpoint: string; consumers: ConsumerStatus[]; dropped: number; idle_released: number; bad_requests: number };
+  analyzer: AnalyzerCounters | null;
+}
+
+export class BufferService {
+  readonly ring: RingBuffer;
+  readonly registry: ReplayRegistry;
+  private readonly malformed: DropCounter<MalformedKind>;
+  private readonly analyzer: StreamAnalyzer | null;
+  private readonly bsreadReceiver: BsreadReceiver | null;
+  private readonly now: () => number;
+  private readonly startedMs: number;
+  private input: StreamReceiver | undefined;
+  private output: CompatOutput | undefined;
+  private replay: ReplayService | undefined;
+  private intake: Promise<void> | undefined;
+  private tick: NodeJS.Timeout | undefined;
+  private stopping = false;
+  received = 0;
+  notData = 0;
+  private rate = { hz: 0, atMs: 0, count: 0 };
+  private lastPulseId: number | null = null;
+
+  private constructor(private readonly opts: BufferServiceOptions) {
+    this.now = opts.now ?? Date.now;
+    this.startedMs = this.now();
+    this.ring = new RingBuffer(opts.limits);
+    this.registry = new ReplayRegistry({ maxMessages: opts.limits.maxMessages, maxBytes: opts.limits.maxBytes });
+    this.malformed = new DropCounter<MalformedKind>(opts.log, 'malformed message');
+    if (opts.analyzer) {
+      const anomalies = new RateLimitedLog<AnomalyKind>(opts.log, 'info');
+      this.analyzer = new StreamAnalyzer({ onAnomaly: (k, d) => anomalies.event(k, d) });
+      this.bsreadReceiver = new BsreadReceiver();
+    } else {
+      this.analyzer = null;
+      this.bsreadReceiver = null;
+    }
+  }
+
+  /** Binds the outputs, connects the input and starts the loops. Throws BsreadError when a port cannot be used. */
+  static async start(opts: BufferServiceOptions): Promise<BufferService> {
+    const s = new BufferService(opts);
+    try {
+      s.output = await CompatOutput.bind(opts.outputAddress, s.ring, opts.log);
+      s.replay = await ReplayService.bind({
+        address: opts.replayAddress,
+        bindHost: opts.bindHost,
+        ring: s.ring,
+        registry: s.registry,
+        log: opts.log,
+        idleMs: opts.consumerIdleMs,
+      });
+      s.input = new StreamReceiver({
+        address: opts.inputAddress,
+        mode: opts.inputMode,
+        highWaterMark: opts.inputHighWaterMark ?? 100,
+        receiveTimeoutMs: 1000,
+      });
+    } catch (e) {
+      await s.stop();
+      throw e;
+    }
+    s.output.start();
+    s.rate = { hz: 0, atMs: s.now(), count: 0 };
+    s.tick = setInterval(() => s.housekeeping(), 1000);
+    s.intake = s.runIntake();
+    opts.log.info(
+      { input: opts.inputAddress, mode: opts.inputMode, output: s.output.endpoint, replay: s.replay.endpoint },
+      'buffer started',
+    );
+    return s;
+  }
+
+  private async runIntake(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let frames: Buffer[] | null;
+      try {
+        frames = await this.input!.receive();
+        failures = 0;
+      } catch (e) {
+        if (this.stopping) return;
+        failures++;
+        this.opts.log.error({ err: errorMessage(e) }, 'receive from the source failed');
+        // Back off a little on repeated failures instead of spinning.
+        await new Promise((r) => setTimeout(r, Math.min(1000, 10 * failures)));
+        continue;
+      }
+      if (frames === null) continue;
+      this.accept(frames);
+    }
+  }
+
+  /** Takes one received message: validate frame 0, store, hand to every output. Never throws on bad input. */
+  accept(frames: Buffer[]): StoredMessage | null {
+    this.received++;
+    let main;
+    try {
+      main = readMainHeader(frames);
+    } catch (e) {
+      if (!(e instanceof MalformedMessageError)) throw e;
+      this.malformed.add(e.kind, e.message);
+      this.analyzer?.malformed(e.kind, e.message);
+      return null;
+    }
+    if (main.kind === 'not_data') {
+      this.notData++;
+      return null;
+    }
+    const nowMs = this.now();
+    if (this.analyzer !== null) this.analyze(frames, main.pulseId, main.globalTimestamp, nowMs);
+    const packed = packFrames(frames);
+    const m: StoredMessage = {
+      seq: this.ring.allocSeq(),
+      pulseId: main.pulseId,
+      globalTimestamp: main.globalTimestamp,
+      arrivalMs: nowMs,
+      data: packed.data,
+      offsets: packed.offsets,
+    };
+    this.lastPulseId = main.pulseId;
+    this.ring.push(m, nowMs);
+    this.registry.publish(m);
+    this.output?.notify();
+    return m;
+  }
+
+  private analyze(frames: Buffer[], pulseId: number, ts: StoredMessage['globalTimestamp'], nowMs: number): void {
+    const a = this.analyzer!;
+    a.observe(pulseId, ts, nowMs);
+    try {
+      const msg = this.bsreadReceiver!.open(frames);
+      if (msg.kind !== 'data') return;
+      const missing: string[] = [];
+      for (let i = 0; i < msg.channelCount; i++) if (!msg.isPresent(i)) missing.push(msg.entry(i).name);
+      a.observeMissingChannels(pulseId, missing);
+    } catch (e) {
+      if (e instanceof MalformedMessageError) a.malformed(e.kind, e.message);
+      else if (e instanceof BsreadError) a.malformed('bad_field', e.message);
+      else throw e;
+    }
+  }
+
+  private housekeeping(): void {
+    const t = this.now();
+    this.ring.evict(t);
+    this.replay?.releaseIdle(t);
+    const dt = (t - this.rate.atMs) / 1000;
+    if (dt > 0) this.rate = { hz: (this.received - this.rate.count) / dt, atMs: t, count: this.received };
+  }
+
+  status(): BufferStatus {
+    const r = this.ring.stats();
+    const l = this.ring.limits;
+    return {
+      service: 'sf_bsread_buffer',
+      uptime_s: Math.round((this.now() - this.startedMs) / 1000),
+      input: {
+        address: this.opts.inputAddress,
+        mode: this.opts.inputMode,
+        received: this.received,
+        buffered: this.ring.nextSeq,
+        not_data: this.notData,
+        malformed: this.malformed.toJSON(),
+        rate_hz: Math.round(this.rate.hz * 10) / 10,
+        last_pulse_id: this.lastPulseId,
+      },
+      buffer: {
+        depth: r.depth,
+        bytes: r.bytes,
+        oldest_pulse_id: r.oldestPulseId,
+        newest_pulse_id: r.newestPulseId,
+        evicted: r.evicted,
+        max_messages: l.maxMessages,
+        max_seconds: l.maxAgeMs === undefined ? null : l.maxAgeMs / 1000,
+        max_bytes: l.maxBytes ?? null,
+      },
+      output: this.output!.status(),
+      replay: {
+        endpoint: this.replay?.endpoint ?? '',
+        consumers: this.replay?.status() ?? [],
+        dropped: this.replay?.totalDropped() ?? 0,
+        idle_released: this.replay?.idleReleased ?? 0,
+        bad_requests: this.replay?.badRequests ?? 0,
+      },
+      analyzer: this.analyzer?.counters() ?? null,
+    };
+  }
+
+  get outputEndpoint(): string {
+    return this.output?.endpoint ?? '';
+  }
+
+  get replayEndpoint(): string {
+    return this.replay?.endpoint ?? '';
+  }
+
+  /** Stops intake first, then closes every socket. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.tick !== undefined) clearInterval(this.tick);
+    this.input?.close();
+    await this.intake;
+    this.replay?.close();
+    this.output?.close();
+  }
+}

@@ -1,0 +1,144 @@
+// The client side of the replay protocol (docs/replay-protocol.md), for the writer.
+//
+//   const info = await probeReplayService('tcp://host:8082', 500);   // null: plain bsread source
+//   if (info) {
+//     const s = await openReplay(info, startPulseId);                // or null: live only
+//     missing += s.gap;
+//     for (;;) { const frames = await s.receiver.receive(); ... }    // null on timeout
+//     await s.release();                                             // also closes the receiver
+//   }
+//
+// Every request uses a fresh DEALER socket that is closed (linger 0) before the call returns,
+// so a probe against something that is not our buffer leaves no socket or timer behind.
+import * as zmq from 'zeromq';
+import { BsreadError, errorMessage } from '../errors.js';
+import { parseStreamAddress, StreamReceiver } from '../transport/index.js';
+import { parseHelloReply, parseReplayReply, parseStateReply, type HelloReply } from './replay-messages.js';
+
+export interface ReplayServiceInfo {
+  /** The replay service, tcp://host:OUTPUT_PORT+1 (or as given). */
+  readonly address: string;
+  /** The host the client reached it at; consumer streams are connected on this host. */
+  readonly host: string;
+  readonly protocol: number;
+  readonly oldestPulseId: number | null;
+  readonly newestPulseId: number | null;
+  readonly depth: number;
+}
+
+/** What openReplay returns: a private stream from the buffer. */
+export interface ReplaySession {
+  /** PULL receiver on the consumer's stream: receive() → frames, or null on timeout / after close. */
+  readonly receiver: StreamReceiver;
+  readonly consumerId: string;
+  /** Pulses asked for that the buffer no longer held (oldest held − from), else 0. */
+  readonly gap: number;
+  /** Pulse id of the first message that will arrive from the buffered past, null if none. */
+  readonly firstPulseId: number | null;
+  readonly oldestPulseId: number | null;
+  /** Tells the buffer to close this stream and closes the receiver. Never throws. */
+  release(): Promise<void>;
+}
+
+export interface OpenReplayOptions {
+  /** How long to wait for the reply (ms). Default 2000. */
+  timeoutMs?: number;
+  /** receive() timeout of the returned receiver (ms). Default 1000. */
+  receiveTimeoutMs?: number;
+  /** Receive high-water mark of the returned receiver. Default 100. */
+  highWaterMark?: number;
+}
+
+function hostOf(address: string): string {
+  const a = parseStreamAddress(address, 'replay service address');
+  if (!('host' in a)) throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `${address} has no TCP host`);
+  return a.host;
+}
+
+/** One request/reply on a fresh DEALER; null when no reply came within timeoutMs. */
+export async function replayRequest(address: string, request: object, timeoutMs: number): Promise<Buffer | null> {
+  const sock = new zmq.Dealer({ linger: 0, receiveTimeout: timeoutMs, sendTimeout: timeoutMs, immediate: false });
+  try {
+    sock.connect(address);
+    // The empty delimiter frame makes the request look like REQ's, which REP/ROUTER peers expect.
+    await sock.send([Buffer.alloc(0), Buffer.from(JSON.stringify(request))]);
+    const reply = await sock.receive();
+    return reply[reply.length - 1] ?? null;
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'EAGAIN') return null;
+    throw new BsreadError('BSREAD_ERR_REPLAY', `replay request to ${address} failed: ${errorMessage(e)}`, { cause: e });
+  } finally {
+    sock.close();
+  }
+}
+
+/**
+ * Asks tcp://host:(port+1) of `streamAddress` (the buffer's OUTPUT_PORT address) whether it is our
+ * buffer's replay service. Resolves null when nothing answers within timeoutMs or the answer is
+ * not ours. `replayAddress` overrides the derived address (for --replay_port).
+ */
+export async function probeReplayService(streamAddress: string, timeoutMs = 500, replayAddress?: string): Promise<ReplayServiceInfo | null> {
+  let address = replayAddress;
+  if (address === undefined) {
+    const a = parseStreamAddress(streamAddress, 'stream address');
+    if (!('host' in a) || a.port >= 65535) return null;
+    address = `tcp://${a.host}:${a.port + 1}`;
+  }
+  let frame: Buffer | null;
+  try {
+    frame = await replayRequest(address, { op: 'hello' }, timeoutMs);
+  } catch {
+    return null;
+  }
+  const hello: HelloReply | null = parseHelloReply(frame ?? undefined);
+  if (hello === null) return null;
+  return {
+    address,
+    host: hostOf(address),
+    protocol: hello.protocol,
+    oldestPulseId: hello.oldest_pulse_id,
+    newestPulseId: hello.newest_pulse_id,
+    depth: hello.depth,
+  };
+}
+
+/**
+ * Opens a private stream: every buffered message with pulse_id >= fromPulseId (arrival order),
+ * then live messages; fromPulseId null = live messages only. Throws BsreadError('BSREAD_ERR_REPLAY').
+ */
+export async function openReplay(info: ReplayServiceInfo, fromPulseId: number | null, opts: OpenReplayOptions = {}): Promise<ReplaySession> {
+  if (fromPulseId !== null && (!Number.isSafeInteger(fromPulseId) || fromPulseId < 0)) {
+    throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `fromPulseId must be a non-negative integer or null, got ${fromPulseId}`);
+  }
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const frame = await replayRequest(info.address, { op: 'replay', from_pulse_id: fromPulseId }, timeoutMs);
+  if (frame === null) throw new BsreadError('BSREAD_ERR_REPLAY', `the replay service ${info.address} did not answer within ${timeoutMs} ms`);
+  const reply = parseReplayReply(frame);
+  if ('error' in reply) throw new BsreadError('BSREAD_ERR_REPLAY', `the replay service ${info.address} refused: ${reply.error}`);
+  const streamAddress = `tcp://${info.host}:${reply.port}`;
+  const receiver = new StreamReceiver({
+    address: streamAddress,
+    mode: 'pull',
+    highWaterMark: opts.highWaterMark ?? 100,
+    receiveTimeoutMs: opts.receiveTimeoutMs ?? 1000,
+  });
+  let released = false;
+  return {
+    receiver,
+    consumerId: reply.consumer_id,
+    gap: reply.gap,
+    firstPulseId: reply.first_pulse_id,
+    oldestPulseId: reply.oldest_pulse_id,
+    async release(): Promise<void> {
+      if (released) return;
+      released = true;
+      receiver.close();
+      try {
+        const r = await replayRequest(info.address, { op: 'release', consumer_id: reply.consumer_id }, timeoutMs);
+        if (r !== null) parseStateReply(r);
+      } catch {
+        // The buffer releases idle consumers by itself.
+      }
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// The replay protocol's JSON requests and replies (docs/replay-protocol.md): shapes, parsing and
+// validation, shared by the service and the client. Pure.
+
+export const REPLAY_SERVICE_NAME = 'sf_bsread_buffer';
+export const REPLAY_PROTOCOL_VERSION = 1;
+
+export type ReplayRequest =
+  | { readonly op: 'hello' }
+  | { readonly op: 'replay'; readonly fromPulseId: number | null }
+  | { readonly op: 'release'; readonly consumerId: string }
+  | { readonly op: 'status' };
+
+export interface HelloReply {
+  state: 'ok';
+  service: typeof REPLAY_SERVICE_NAME;
+  protocol: number;
+  oldest_pulse_id: number | null;
+  newest_pulse_id: number | null;
+  depth: number;
+}
+
+export interface ReplayReply {
+  state: 'ok';
+  /** The consumer's PUSH socket as bound by the buffer (its host may be 0.0.0.0). */
+  stream: string;
+  /** The port of `stream`: clients connect to it on the host they reached the replay service at. */
+  port: number;
+  consumer_id: string;
+  first_pulse_id: number | null;
+  oldest_pulse_id: number | null;
+  gap: number;
+}
+
+export interface ErrorReply {
+  state: 'error';
+  error: string;
+}
+
+export type ParsedRequest = { ok: true; request: ReplayRequest } | { ok: false; error: string };
+
+function isPulseId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Parses one request frame; never throws. */
+export function parseReplayRequest(frame: Uint8Array): ParsedRequest {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8'));
+  } catch {
+    return { ok: false, error: 'request is not valid JSON' };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, error: 'request is not a JSON object' };
+  const o = v as Record<string, unknown>;
+  switch (o['op']) {
+    case 'hello':
+      return { ok: true, request: { op: 'hello' } };
+    case 'status':
+      return { ok: true, request: { op: 'status' } };
+    case 'replay': {
+      const from = o['from_pulse_id'];
+      if (from !== null && !isPulseId(from)) {
+        return { ok: false, error: `from_pulse_id must be a non-negative integer or null, got ${JSON.stringify(from)}` };
+      }
+      return { ok: true, request: { op: 'replay', fromPulseId: from ?? null } };
+    }
+    case 'release': {
+      const id = o['consumer_id'];
+      if (typeof id !== 'string' || id.length === 0) return { ok: false, error: 'release needs a consumer_id string' };
+      return { ok: true, request: { op: 'release', consumerId: id } };
+    }
+    default:
+      return { ok: false, error: `unknown op ${JSON.stringify(o['op'])}; expected hello, replay or release` };
+  }
+}
+
+export function encodeReply(reply: object): Buffer {
+  return Buffer.from(JSON.stringify(reply), 'utf8');
+}
+
+function asObject(frame: Uint8Array | undefined): Record<string, unknown> | null {
+  if (frame === undefined) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+const nullablePulse = (v: unknown): v is number | null => v === null || isPulseId(v);
+
+/** A hello reply from our buffer, or null for anything else (another service on that port). */
+export function parseHelloReply(frame: Uint8Array | undefined): HelloReply | null {
+  const o = asObject(frame);
+  if (o === null || o['state'] !== 'ok' || o['service'] !== REPLAY_SERVICE_NAME) return null;
+  if (typeof o['protocol'] !== 'number' || !nullablePulse(o['oldest_pulse_id']) || !nullablePulse(o['newest_pulse_id'])) return null;
+  if (typeof o['depth'] !== 'number') return null;
+  return o as unknown as HelloReply;
+}
+
+/** A replay reply, or an error text. */
+export function parseReplayReply(frame: Uint8Array | undefined): ReplayReply | { error: string } {
+  const o = asObject(frame);
+  if (o === null) return { error: 'reply is not a JSON object' };
+  if (o['state'] === 'error') return { error: typeof o['error'] === 'string' ? o['error'] : 'unspecified error' };
+  if (o['state'] !== 'ok') return { error: `unexpected state ${JSON.stringify(o['state'])}` };
+  const port = o['port'];
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return { error: 'reply has no valid port' };
+  if (typeof o['consumer_id'] !== 'string' || typeof o['stream'] !== 'string') return { error: 'reply has no consumer_id or stream' };
+  if (!nullablePulse(o['first_pulse_id']) || !nullablePulse(o['oldest_pulse_id'])) return { error: 'reply has invalid pulse ids' };
+  if (typeof o['gap'] !== 'number' || !Number.isSafeInteger(o['gap']) || o['gap'] < 0) return { error: 'reply has an invalid gap' };
+  return o as unknown as ReplayReply;
+}
+
+/** State of a plain {"state":...} reply. */
+export function parseStateReply(frame: Uint8Array | undefined): { ok: true } | { ok: false; error: string } {
+  const o = asObject(frame);
+  if (o === null) return { ok: false, error: 'reply is not a JSON object' };
+  if (o['state'] === 'ok') return { ok: true };
+  return { ok: false, error: typeof o['error'] === 'string' ? o['error'] : `unexpected reply ${JSON.stringify(o)}` };
+}

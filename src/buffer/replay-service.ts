@@ -1,0 +1,278 @@
+// The replay service (docs/replay-protocol.md): a ROUTER socket that answers hello / replay /
+// release. Each replay consumer gets a PUSH socket of its own on an ephemeral port, a bounded
+// queue (ReplayRegistry) and its own async send loop. Intake never awaits a consumer.
+import * as zmq from 'zeromq';
+import { BsreadError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { PeerTracker } from './peers.js';
+import {
+  encodeReply,
+  parseReplayRequest,
+  REPLAY_PROTOCOL_VERSION,
+  REPLAY_SERVICE_NAME,
+  type ErrorReply,
+  type HelloReply,
+  type ReplayReply,
+} from './replay-messages.js';
+import type { Registration, ReplayRegistry } from './replay-registry.js';
+import type { RingBuffer } from './ring-buffer.js';
+import { frameViews } from './stored-message.js';
+import { Wakeup } from './wakeup.js';
+
+export interface ConsumerStatus {
+  consumer_id: string;
+  stream: string;
+  from_pulse_id: number | null;
+  peers: number;
+  queue_depth: number;
+  queue_bytes: number;
+  sent: number;
+  dropped: number;
+  gap: number;
+  last_sent_pulse_id: number | null;
+}
+
+class ReplayConsumer {
+  private readonly wake = new Wakeup();
+  readonly tracker: PeerTracker;
+  private closed = false;
+  sent = 0;
+  lastSentPulseId: number | null = null;
+
+  constructor(
+    readonly reg: Registration,
+    private readonly socket: zmq.Push,
+    private readonly log: Logger,
+  ) {
+    this.tracker = new PeerTracker(socket, () => this.wake.notify());
+    reg.queue.onData = () => this.wake.notify();
+    void this.run();
+  }
+
+  get endpoint(): string {
+    return this.socket.lastEndpoint ?? '';
+  }
+
+  private async run(): Promise<void> {
+    const q = this.reg.queue;
+    while (!this.closed) {
+      const m = q.peek();
+      if (m === undefined || this.tracker.peers === 0) {
+        await this.wake.wait();
+        continue;
+      }
+      try {
+        await this.socket.send(frameViews(m));
+        this.sent++;
+        this.lastSentPulseId = m.pulseId;
+      } catch (e) {
+        if (this.closed) return;
+        this.log.error({ consumer: this.reg.id, err: errorMessage(e) }, `replay send failed; pulse_id ${m.pulseId} skipped`);
+      }
+      q.shift();
+    }
+  }
+
+  status(): ConsumerStatus {
+    return {
+      consumer_id: this.reg.id,
+      stream: this.endpoint,
+      from_pulse_id: this.reg.fromPulseId,
+      peers: this.tracker.peers,
+      queue_depth: this.reg.queue.depth,
+      queue_bytes: this.reg.queue.bytes,
+      sent: this.sent,
+      dropped: this.reg.queue.dropped,
+      gap: this.reg.gap,
+      last_sent_pulse_id: this.lastSentPulseId,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reg.queue.onData = undefined;
+    this.socket.close();
+    this.wake.notify();
+  }
+}
+
+export interface ReplayServiceOptions {
+  /** Where the ROUTER binds, e.g. tcp://127.0.0.1:8083. */
+  address: string;
+  /** Host the consumers' PUSH sockets bind on (the replay service's host). */
+  bindHost: string;
+  ring: RingBuffer;
+  registry: ReplayRegistry;
+  log: Logger;
+  /** Release a consumer whose stream had no reader for this long. */
+  idleMs: number;
+  /** ZeroMQ send high-water mark of each consumer's PUSH socket. */
+  consumerHighWaterMark?: number;
+}
+
+export class ReplayService {
+  private readonly consumers = new Map<string, ReplayConsumer>();
+  private closed = false;
+  private nextId = 1;
+  /** Consumers released because nobody read their stream. */
+  idleReleased = 0;
+  /** Requests answered with an error. */
+  badRequests = 0;
+  /** Drops of consumers that are gone, so the total never goes down. */
+  private droppedByGone = 0;
+
+  private constructor(
+    private readonly router: zmq.Router,
+    private readonly opts: ReplayServiceOptions,
+  ) {
+    void this.run();
+  }
+
+  static async bind(opts: ReplayServiceOptions): Promise<ReplayService> {
+    const router = new zmq.Router({ linger: 0 });
+    try {
+      await router.bind(opts.address);
+    } catch (e) {
+      router.close();
+      throw new BsreadError('BSREAD_ERR_TRANSPORT', `cannot bind the replay service ${opts.address}: ${errorMessage(e)}`, { cause: e });
+    }
+    return new ReplayService(router, opts);
+  }
+
+  get endpoint(): string {
+    return this.router.lastEndpoint ?? '';
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      let frames: Buffer[];
+      try {
+        frames = await this.router.receive();
+      } catch (e) {
+        if (this.closed) return;
+        this.opts.log.error({ err: errorMessage(e) }, 'replay service receive failed');
+        continue;
+      }
+      // [identity, payload] from DEALER, [identity, '', payload] from REQ (or a DEALER that adds it).
+      const envelope = frames.length >= 3 && frames[1]!.length === 0 ? frames.slice(0, 2) : frames.slice(0, 1);
+      const payload = frames[envelope.length];
+      let reply: object;
+      try {
+        reply = payload === undefined || frames.length !== envelope.length + 1 ? this.error('expected one JSON frame') : await this.handle(payload);
+      } catch (e) {
+        reply = this.error(errorMessage(e));
+      }
+      if (this.closed) return;
+      try {
+        await this.router.send([...envelope, encodeReply(reply)]);
+      } catch (e) {
+        if (this.closed) return;
+        this.opts.log.warn({ err: errorMessage(e) }, 'replay service could not reply');
+      }
+    }
+  }
+
+  private error(text: string): ErrorReply {
+    this.badRequests++;
+    return { state: 'error', error: text };
+  }
+
+  private async handle(payload: Buffer): Promise<object> {
+    const parsed = parseReplayRequest(payload);
+    if (!parsed.ok) return this.error(parsed.error);
+    const req = parsed.request;
+    const ring = this.opts.ring;
+    switch (req.op) {
+      case 'hello':
+      case 'status': {
+        const reply: HelloReply = {
+          state: 'ok',
+          service: REPLAY_SERVICE_NAME,
+          protocol: REPLAY_PROTOCOL_VERSION,
+          oldest_pulse_id: ring.oldest()?.pulseId ?? null,
+          newest_pulse_id: ring.newest()?.pulseId ?? null,
+          depth: ring.depth,
+        };
+        return req.op === 'hello' ? reply : { ...reply, consumers: this.status() };
+      }
+      case 'release': {
+        const c = this.consumers.get(req.consumerId);
+        if (c === undefined) return this.error(`no consumer ${req.consumerId}`);
+        this.release(req.consumerId, 'released by the client');
+        return { state: 'ok' };
+      }
+      case 'replay':
+        return this.openConsumer(req.fromPulseId);
+    }
+  }
+
+  private async openConsumer(fromPulseId: number | null): Promise<ReplayReply | ErrorReply> {
+    const socket = new zmq.Push({ sendHighWaterMark: this.opts.consumerHighWaterMark ?? 10, linger: 0 });
+    try {
+      await socket.bind(`tcp://${this.opts.bindHost}:0`);
+    } catch (e) {
+      socket.close();
+      return this.error(`cannot bind a stream for the consumer: ${errorMessage(e)}`);
+    }
+    if (this.closed) {
+      socket.close();
+      return this.error('the buffer is shutting down');
+    }
+    const id = `c${this.nextId++}`;
+    // Snapshot + live registration: one synchronous step (no await in between).
+    const reg = this.opts.registry.register(id, fromPulseId, this.opts.ring);
+    const consumer = new ReplayConsumer(reg, socket, this.opts.log);
+    this.consumers.set(id, consumer);
+    const stream = consumer.endpoint;
+    const port = Number(/:(\d+)$/.exec(stream)?.[1] ?? 0);
+    this.opts.log.info({ consumer: id, from_pulse_id: fromPulseId, stream, queued: reg.snapshotCount, gap: reg.gap }, 'replay consumer opened');
+    return {
+      state: 'ok',
+      stream,
+      port,
+      consumer_id: id,
+      first_pulse_id: reg.firstPulseId,
+      oldest_pulse_id: reg.oldestPulseId,
+      gap: reg.gap,
+    };
+  }
+
+  private release(id: string, why: string): void {
+    const c = this.consumers.get(id);
+    if (c === undefined) return;
+    this.consumers.delete(id);
+    this.droppedByGone += c.reg.queue.dropped;
+    this.opts.registry.unregister(id);
+    c.close();
+    this.opts.log.info({ consumer: id, sent: c.sent, dropped: c.reg.queue.dropped }, `replay consumer ${why}`);
+  }
+
+  /** Releases consumers whose stream had no reader for idleMs (call periodically). */
+  releaseIdle(nowMs: number): void {
+    for (const [id, c] of this.consumers) {
+      if (c.tracker.peers === 0 && nowMs - c.tracker.noPeerSinceMs > this.opts.idleMs) {
+        this.idleReleased++;
+        this.release(id, `released: no reader for ${Math.round(this.opts.idleMs / 1000)} s`);
+      }
+    }
+  }
+
+  status(): ConsumerStatus[] {
+    return [...this.consumers.values()].map((c) => c.status());
+  }
+
+  /** Messages dropped for all consumers, including released ones. */
+  totalDropped(): number {
+    let n = this.droppedByGone;
+    for (const c of this.consumers.values()) n += c.reg.queue.dropped;
+    return n;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const id of [...this.consumers.keys()]) this.release(id, 'closed (shutdown)');
+    this.router.close();
+  }
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// sf_bsread_buffer: parse arguments, build the parts, wire them, handle signals. No logic here.
+//   exit 0: stopped by SIGTERM/SIGINT; 1: unrecoverable error (port, dispatcher); 2: usage.
+import { CommanderError } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { parseBufferArgs, UsageError, type BufferConfig } from '../buffer/buffer-config.js';
+import { BufferService } from '../buffer/buffer-service.js';
+import { startStatusServer } from '../buffer/status-server.js';
+import { readChannelsFile } from '../dispatcher/channels-file.js';
+import { DispatcherClient } from '../dispatcher/dispatcher-client.js';
+import { errorMessage } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+
+function fail(log: Logger | null, message: string, code: number): never {
+  if (log !== null) log.fatal(message);
+  process.stderr.write(`sf_bsread_buffer: error: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let cfg: BufferConfig;
+  try {
+    cfg = parseBufferArgs(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode);
+    if (e instanceof UsageError) {
+      process.stderr.write(`sf_bsread_buffer: error: ${e.message}\nTry 'sf_bsread_buffer --help'.\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = createLogger('sf_bsread_buffer', cfg.logLevel);
+
+  let dispatcher: DispatcherClient | null = null;
+  let dispatcherStream: string | null = null;
+  let input = cfg.stream;
+  if (cfg.channelsFile !== null) {
+    try {
+      const channels = await readChannelsFile(cfg.channelsFile);
+      dispatcher = new DispatcherClient(cfg.dispatcherUrl);
+      log.info({ channels: channels.length, dispatcher: dispatcher.baseUrl }, 'requesting a stream from the dispatcher');
+      dispatcherStream = await dispatcher.requestStream(channels, { streamType: cfg.mode === 'sub' ? 'pub_sub' : 'push_pull' });
+      input = dispatcherStream;
+      log.info({ stream: dispatcherStream }, 'dispatcher stream ready');
+    } catch (e) {
+      fail(log, errorMessage(e), 1);
+    }
+  }
+  const deleteStream = async (): Promise<void> => {
+    if (dispatcher === null || dispatcherStream === null) return;
+    try {
+      await dispatcher.deleteStream(dispatcherStream);
+      log.info({ stream: dispatcherStream }, 'dispatcher stream deleted');
+    } catch (e) {
+      log.warn({ err: errorMessage(e) }, 'could not delete the dispatcher stream (the dispatcher removes idle streams itself)');
+    }
+  };
+
+  let service: BufferService;
+  try {
+    service = await BufferService.start({
+      inputAddress: input!,
+      inputMode: cfg.mode,
+      outputAddress: `tcp://${cfg.bindHost}:${cfg.outputPort}`,
+      replayAddress: `tcp://${cfg.bindHost}:${cfg.replayPort}`,
+      bindHost: cfg.bindHost,
+      limits: {
+        maxMessages: cfg.bufferLength,
+        maxAgeMs: cfg.bufferSeconds === null ? undefined : cfg.bufferSeconds * 1000,
+        maxBytes: cfg.bufferBytes ?? undefined,
+      },
+      analyzer: cfg.analyzer,
+      consumerIdleMs: cfg.consumerIdleS * 1000,
+      log,
+    });
+  } catch (e) {
+    await deleteStream();
+    fail(log, errorMessage(e), 1);
+  }
+
+  let http: FastifyInstance | null = null;
+  if (cfg.statusPort !== null) {
+    try {
+      http = await startStatusServer(() => service.status(), cfg.bindHost, cfg.statusPort);
+      log.info({ port: cfg.statusPort }, 'status server listening');
+    } catch (e) {
+      await service.stop();
+      await deleteStream();
+      fail(log, errorMessage(e), 1);
+    }
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) {
+      log.warn(`second ${signal}: exiting at once`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    await service.stop();
+    if (http !== null) await http.close();
+    await deleteStream();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`sf_bsread_buffer: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
