@@ -40,9 +40,9 @@ export function pyFloatRepr(x: number): string {
   return `${sign}${digits.slice(0, intLen)}.${digits.slice(intLen)}`;
 }
 
-/** A JSON string literal with non-ASCII escaped as \uXXXX (Python's ensure_ascii). */
+/** A JSON string literal with everything outside printable ASCII escaped as \uXXXX (Python's ensure_ascii, which escapes DEL too). */
 export function pyString(s: string): string {
-  return JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 /** json.dumps(value) with Python's default separators. Plain numbers print as integers when integral. */
