@@ -182,6 +182,7 @@ function planFor(header: DataHeader): HeaderPlan {
 /**
  * One received data message. Holds the frames and the (shared, immutable) data header; decodes
  * nothing until asked and caches no value. Channel accessors take the channel index (frame order).
+ * Made by BsreadReceiver.open(), which has checked the frame count against the header.
  */
 export class BsreadMessage {
   readonly kind = 'data' as const;
