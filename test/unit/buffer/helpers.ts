@@ -20,3 +20,33 @@ export function stored(seq: number, pulseId: number, arrivalMs = 0, payloadBytes
 export function pulseIdOf(frames: readonly Buffer[]): number {
   return (JSON.parse(frames[0]!.toString('utf8')) as { pulse_id: number }).pulse_id;
 }
+
+import { startProgram, type RunningProgram } from '../../helpers/process.js';
+import { waitFor } from '../../helpers/wait.js';
+
+/** Starts the real sf_bsread_buffer and waits until it logged that it runs (or exited). */
+export async function startBuffer(args: string[]): Promise<RunningProgram> {
+  const p = startProgram('sf_bsread_buffer', args);
+  let exited = false;
+  void p.exited.then(() => (exited = true));
+  await waitFor('sf_bsread_buffer to start', () => {
+    if (exited) throw new Error(`sf_bsread_buffer exited early: ${p.stderr()}`);
+    return p.stderr().includes('buffer started');
+  }, 15_000);
+  return p;
+}
+
+/** GET /status of a buffer started with --status_port. */
+export async function bufferStatus(port: number): Promise<BufferStatusJson> {
+  const r = await fetch(`http://127.0.0.1:${port}/status`);
+  if (!r.ok) throw new Error(`status HTTP ${r.status}`);
+  return (await r.json()) as BufferStatusJson;
+}
+
+export interface BufferStatusJson {
+  input: { received: number; buffered: number; malformed: Record<string, number>; rate_hz: number; last_pulse_id: number | null };
+  buffer: { depth: number; bytes: number; oldest_pulse_id: number | null; newest_pulse_id: number | null; evicted: number };
+  output: { peers: number; sent: number; skipped: number; lag: number };
+  replay: { consumers: { consumer_id: string; queue_depth: number; dropped: number; sent: number }[]; dropped: number };
+  analyzer: null | { missing_pulses: number; missing_channel_values: Record<string, number>; malformed: Record<string, number>; messages: number };
+}
