@@ -43,57 +43,58 @@ static inline void scatter8(uint64_t x, uint8_t *dst, size_t stride) {
   for (int i = 0; i < 8; i++) dst[(size_t)i * stride] = (uint8_t)(x >> (8 * i));
 }
 
-/* ---- bit step: one row of n bytes <-> 8 planes of nb = n/8 bytes ---- */
+/* ---- bit step: one row of 8*ngroups bytes <-> 8 planes of ngroups bytes, stride bytes apart ---- */
 
-static void row_to_planes(const uint8_t *row, uint8_t *planes, size_t nb) {
+static void row_to_planes(const uint8_t *row, uint8_t *planes, size_t ngroups, size_t stride) {
   size_t p = 0;
 #ifdef __SSE2__
   /* 16 elements at a time: movemask collects the top bit of each byte, i.e. bit 7 of 16
    * elements = bytes p and p+1 of plane 7; doubling each byte brings the next bit to the top. */
-  for (; p + 2 <= nb; p += 2) {
+  for (; p + 2 <= ngroups; p += 2) {
     __m128i v = _mm_loadu_si128((const __m128i *)(row + 8 * p));
     for (int k = 7; k >= 0; k--) {
       uint16_t mask = (uint16_t)_mm_movemask_epi8(v);
-      memcpy(planes + (size_t)k * nb + p, &mask, 2); /* x86 is little-endian: byte p first */
+      memcpy(planes + (size_t)k * stride + p, &mask, 2); /* x86 is little-endian: byte p first */
       v = _mm_add_epi8(v, v);
     }
   }
 #endif
-  for (; p < nb; p++) scatter8(transpose8x8(gather8(row + 8 * p, 1)), planes + p, nb);
+  for (; p < ngroups; p++) scatter8(transpose8x8(gather8(row + 8 * p, 1)), planes + p, stride);
 }
 
 #ifdef __SSE2__
-/* g holds the 8 plane bytes of group q in bytes 0..7 and of group q+1 in bytes 8..15; writes the
- * 16 row bytes of elements 8q..8q+15. The top bit of plane byte k is bit k of element 8q+7, so
- * movemask yields element 7's byte, and each doubling moves on to the next lower element. */
-static inline void planes16_to_row(__m128i g, uint8_t *dst) {
-  uint64_t lo = 0, hi = 0;
-  for (int m = 7; m >= 0; m--) {
-    unsigned mask = (unsigned)_mm_movemask_epi8(g);
-    lo |= (uint64_t)(mask & 0xffu) << (8 * m);
-    hi |= (uint64_t)(mask >> 8) << (8 * m);
-    g = _mm_add_epi8(g, g);
-  }
-  memcpy(dst, &lo, 8);
-  memcpy(dst + 8, &hi, 8);
+/* transpose8x8 on both 64-bit halves of x at once. */
+static inline __m128i transpose8x8_x2(__m128i x) {
+  const __m128i c1 = _mm_set1_epi64x(0x00AA00AA00AA00AALL);
+  const __m128i c2 = _mm_set1_epi64x(0x0000CCCC0000CCCCLL);
+  const __m128i c3 = _mm_set1_epi64x(0x00000000F0F0F0F0LL);
+  __m128i t;
+  t = _mm_and_si128(_mm_xor_si128(x, _mm_srli_epi64(x, 7)), c1);
+  x = _mm_xor_si128(x, _mm_xor_si128(t, _mm_slli_epi64(t, 7)));
+  t = _mm_and_si128(_mm_xor_si128(x, _mm_srli_epi64(x, 14)), c2);
+  x = _mm_xor_si128(x, _mm_xor_si128(t, _mm_slli_epi64(t, 14)));
+  t = _mm_and_si128(_mm_xor_si128(x, _mm_srli_epi64(x, 28)), c3);
+  x = _mm_xor_si128(x, _mm_xor_si128(t, _mm_slli_epi64(t, 28)));
+  return x;
 }
 #endif
 
-static void planes_to_row(const uint8_t *planes, uint8_t *row, size_t nb) {
+static void planes_to_row(const uint8_t *planes, uint8_t *row, size_t ngroups, size_t stride) {
   size_t p = 0;
 #ifdef __SSE2__
-  /* 128 elements at a time: load 16 bytes of each plane, then byte-transpose the 8x16 matrix
-   * with three rounds of unpacks so that each vector holds the 8 plane bytes of two groups. */
-  for (; p + 16 <= nb; p += 16) {
+  /* 128 elements at a time: load 16 bytes of each plane, byte-transpose the 8x16 matrix with
+   * three rounds of unpacks so that each 64-bit half holds the 8 plane bytes of one group of 8
+   * elements, then transpose the bits of both halves at once. */
+  for (; p + 16 <= ngroups; p += 16) {
     const uint8_t *s = planes + p;
-    __m128i r0 = _mm_loadu_si128((const __m128i *)(s + 0 * nb));
-    __m128i r1 = _mm_loadu_si128((const __m128i *)(s + 1 * nb));
-    __m128i r2 = _mm_loadu_si128((const __m128i *)(s + 2 * nb));
-    __m128i r3 = _mm_loadu_si128((const __m128i *)(s + 3 * nb));
-    __m128i r4 = _mm_loadu_si128((const __m128i *)(s + 4 * nb));
-    __m128i r5 = _mm_loadu_si128((const __m128i *)(s + 5 * nb));
-    __m128i r6 = _mm_loadu_si128((const __m128i *)(s + 6 * nb));
-    __m128i r7 = _mm_loadu_si128((const __m128i *)(s + 7 * nb));
+    __m128i r0 = _mm_loadu_si128((const __m128i *)(s + 0 * stride));
+    __m128i r1 = _mm_loadu_si128((const __m128i *)(s + 1 * stride));
+    __m128i r2 = _mm_loadu_si128((const __m128i *)(s + 2 * stride));
+    __m128i r3 = _mm_loadu_si128((const __m128i *)(s + 3 * stride));
+    __m128i r4 = _mm_loadu_si128((const __m128i *)(s + 4 * stride));
+    __m128i r5 = _mm_loadu_si128((const __m128i *)(s + 5 * stride));
+    __m128i r6 = _mm_loadu_si128((const __m128i *)(s + 6 * stride));
+    __m128i r7 = _mm_loadu_si128((const __m128i *)(s + 7 * stride));
     __m128i a0 = _mm_unpacklo_epi8(r0, r1), a1 = _mm_unpackhi_epi8(r0, r1);
     __m128i b0 = _mm_unpacklo_epi8(r2, r3), b1 = _mm_unpackhi_epi8(r2, r3);
     __m128i c0 = _mm_unpacklo_epi8(r4, r5), c1 = _mm_unpackhi_epi8(r4, r5);
@@ -103,17 +104,17 @@ static void planes_to_row(const uint8_t *planes, uint8_t *row, size_t nb) {
     __m128i f0 = _mm_unpacklo_epi16(c0, d0), f1 = _mm_unpackhi_epi16(c0, d0);
     __m128i f2 = _mm_unpacklo_epi16(c1, d1), f3 = _mm_unpackhi_epi16(c1, d1);
     uint8_t *d = row + 8 * p;
-    planes16_to_row(_mm_unpacklo_epi32(e0, f0), d + 0);
-    planes16_to_row(_mm_unpackhi_epi32(e0, f0), d + 16);
-    planes16_to_row(_mm_unpacklo_epi32(e1, f1), d + 32);
-    planes16_to_row(_mm_unpackhi_epi32(e1, f1), d + 48);
-    planes16_to_row(_mm_unpacklo_epi32(e2, f2), d + 64);
-    planes16_to_row(_mm_unpackhi_epi32(e2, f2), d + 80);
-    planes16_to_row(_mm_unpacklo_epi32(e3, f3), d + 96);
-    planes16_to_row(_mm_unpackhi_epi32(e3, f3), d + 112);
+    _mm_storeu_si128((__m128i *)(d + 0), transpose8x8_x2(_mm_unpacklo_epi32(e0, f0)));
+    _mm_storeu_si128((__m128i *)(d + 16), transpose8x8_x2(_mm_unpackhi_epi32(e0, f0)));
+    _mm_storeu_si128((__m128i *)(d + 32), transpose8x8_x2(_mm_unpacklo_epi32(e1, f1)));
+    _mm_storeu_si128((__m128i *)(d + 48), transpose8x8_x2(_mm_unpackhi_epi32(e1, f1)));
+    _mm_storeu_si128((__m128i *)(d + 64), transpose8x8_x2(_mm_unpacklo_epi32(e2, f2)));
+    _mm_storeu_si128((__m128i *)(d + 80), transpose8x8_x2(_mm_unpackhi_epi32(e2, f2)));
+    _mm_storeu_si128((__m128i *)(d + 96), transpose8x8_x2(_mm_unpacklo_epi32(e3, f3)));
+    _mm_storeu_si128((__m128i *)(d + 112), transpose8x8_x2(_mm_unpackhi_epi32(e3, f3)));
   }
 #endif
-  for (; p < nb; p++) scatter8(transpose8x8(gather8(planes + p, nb)), row + 8 * p, 1);
+  for (; p < ngroups; p++) scatter8(transpose8x8(gather8(planes + p, stride)), row + 8 * p, 1);
 }
 
 /* ---- byte step: elements [n][s] <-> rows [s][n] ---- */
@@ -266,17 +267,55 @@ static void rows_to_bytes(const uint8_t *rows, uint8_t *out, size_t n, size_t s)
 
 /* ---- public entry points ---- */
 
+/* For the common sizes, go through 128 elements at a time with the byte rows in a small local
+ * array: the intermediate rows then never leave L1, and no scratch block is needed. */
+#define CHUNK_ELEMS 128
+
+static int chunked_size(size_t elem_size) { return elem_size == 2 || elem_size == 4 || elem_size == 8; }
+
+static void bitshuffle_chunked(const uint8_t *in, uint8_t *out, size_t n, size_t s) {
+  uint8_t rows[8 * CHUNK_ELEMS];
+  size_t nb = n / 8, i = 0;
+  for (; i + CHUNK_ELEMS <= n; i += CHUNK_ELEMS) {
+    bytes_to_rows(in + i * s, rows, CHUNK_ELEMS, s);
+    for (size_t j = 0; j < s; j++) row_to_planes(rows + j * CHUNK_ELEMS, out + j * n + i / 8, CHUNK_ELEMS / 8, nb);
+  }
+  for (; i < n; i += 8) {
+    for (size_t j = 0; j < s; j++) scatter8(transpose8x8(gather8(in + i * s + j, s)), out + j * n + i / 8, nb);
+  }
+}
+
+static void bitunshuffle_chunked(const uint8_t *in, uint8_t *out, size_t n, size_t s) {
+  uint8_t rows[8 * CHUNK_ELEMS];
+  size_t nb = n / 8, i = 0;
+  for (; i + CHUNK_ELEMS <= n; i += CHUNK_ELEMS) {
+    for (size_t j = 0; j < s; j++) planes_to_row(in + j * n + i / 8, rows + j * CHUNK_ELEMS, CHUNK_ELEMS / 8, nb);
+    rows_to_bytes(rows, out + i * s, CHUNK_ELEMS, s);
+  }
+  for (; i < n; i += 8) {
+    for (size_t j = 0; j < s; j++) scatter8(transpose8x8(gather8(in + j * n + i / 8, nb)), out + i * s + j, s);
+  }
+}
+
 void bs_bitshuffle(const uint8_t *in, uint8_t *out, uint8_t *scratch, size_t n, size_t elem_size) {
+  if (chunked_size(elem_size)) {
+    bitshuffle_chunked(in, out, n, elem_size);
+    return;
+  }
   const uint8_t *rows = in;
   if (elem_size > 1) {
     bytes_to_rows(in, scratch, n, elem_size);
     rows = scratch;
   }
-  for (size_t j = 0; j < elem_size; j++) row_to_planes(rows + j * n, out + j * n, n / 8);
+  for (size_t j = 0; j < elem_size; j++) row_to_planes(rows + j * n, out + j * n, n / 8, n / 8);
 }
 
 void bs_bitunshuffle(const uint8_t *in, uint8_t *out, uint8_t *scratch, size_t n, size_t elem_size) {
+  if (chunked_size(elem_size)) {
+    bitunshuffle_chunked(in, out, n, elem_size);
+    return;
+  }
   uint8_t *rows = elem_size > 1 ? scratch : out;
-  for (size_t j = 0; j < elem_size; j++) planes_to_row(in + j * n, rows + j * n, n / 8);
+  for (size_t j = 0; j < elem_size; j++) planes_to_row(in + j * n, rows + j * n, n / 8, n / 8);
   if (elem_size > 1) rows_to_bytes(rows, out, n, elem_size);
 }

@@ -178,15 +178,11 @@ void DecodeBlocks(Napi::Env env, Bytes blob, const Layout& layout, size_t elemSi
     Fail(env, "bitshuffle_lz4 tail should be " + Str(layout.tailBytes) + " bytes but " + Str(remain) +
                   " bytes follow the last block");
   }
-  std::memcpy(out + layout.elems * elemSize - layout.tailBytes, blob.data + pos, remain);
+  if (remain > 0) std::memcpy(out + layout.elems * elemSize - layout.tailBytes, blob.data + pos, remain);
 }
 
-// bitshuffleLz4Decompress(blob: Uint8Array, elemSize: number, maxBytes: number): Buffer
-Napi::Value BitshuffleLz4Decompress(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Bytes blob = ArgBytes(info, 0, "blob");
-  size_t elemSize = size_t(ArgInteger(info, 1, "elemSize", 1, kMaxElemSize));
-  uint64_t maxBytes = ArgInteger(info, 2, "maxBytes", 0, kMaxSafeInteger);
+// Reads and checks the header; the returned layout is consistent with the blob's length.
+Layout CheckBitshuffleHeader(Napi::Env env, Bytes blob, size_t elemSize, uint64_t maxBytes) {
   if (blob.len < kHeaderBytes) {
     Fail(env, "bitshuffle_lz4 blob is " + Str(blob.len) + " bytes, shorter than its 12-byte header");
   }
@@ -212,9 +208,37 @@ Napi::Value BitshuffleLz4Decompress(const Napi::CallbackInfo& info) {
     Fail(env, "bitshuffle_lz4 header declares " + Str(total) + " bytes, more than LZ4 can produce from " + Str(lz4Bytes) +
                   " compressed bytes");
   }
-  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(total));
+  return layout;
+}
+
+// bitshuffleLz4Decompress(blob: Uint8Array, elemSize: number, maxBytes: number): Buffer
+Napi::Value BitshuffleLz4Decompress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes blob = ArgBytes(info, 0, "blob");
+  size_t elemSize = size_t(ArgInteger(info, 1, "elemSize", 1, kMaxElemSize));
+  uint64_t maxBytes = ArgInteger(info, 2, "maxBytes", 0, kMaxSafeInteger);
+  Layout layout = CheckBitshuffleHeader(env, blob, elemSize, maxBytes);
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(layout.elems * elemSize));
   DecodeBlocks(env, blob, layout, elemSize, out.Data());
   return out;
+}
+
+// bitshuffleLz4DecompressInto(blob: Uint8Array, elemSize: number, target: Uint8Array): number
+// For callers that reuse one output buffer: fresh buffers cost page faults on every call.
+Napi::Value BitshuffleLz4DecompressInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes blob = ArgBytes(info, 0, "blob");
+  size_t elemSize = size_t(ArgInteger(info, 1, "elemSize", 1, kMaxElemSize));
+  if (info.Length() <= 2 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(env, "target must be a Uint8Array");
+  }
+  Napi::Uint8Array target = info[2].As<Napi::Uint8Array>();
+  Layout layout = CheckBitshuffleHeader(env, blob, elemSize, target.ByteLength());
+  if (target.ByteLength() > 0 && (target.Data() < blob.data + blob.len && blob.data < target.Data() + target.ByteLength())) {
+    FailArg(env, "target overlaps the blob");
+  }
+  DecodeBlocks(env, blob, layout, elemSize, target.Data());
+  return Napi::Number::New(env, double(layout.elems * elemSize));
 }
 
 // bitshuffleLz4Compress(data: Uint8Array, elemSize: number, blockBytes: number /* 0 = default */): Buffer
@@ -353,6 +377,8 @@ Napi::Value Bitunshuffle(const Napi::CallbackInfo& info) { return RunKernel(info
 
 void InitCompression(Napi::Env env, Napi::Object exports) {
   exports.Set("bitshuffleLz4Decompress", Napi::Function::New(env, BitshuffleLz4Decompress, "bitshuffleLz4Decompress"));
+  exports.Set("bitshuffleLz4DecompressInto",
+              Napi::Function::New(env, BitshuffleLz4DecompressInto, "bitshuffleLz4DecompressInto"));
   exports.Set("bitshuffleLz4Compress", Napi::Function::New(env, BitshuffleLz4Compress, "bitshuffleLz4Compress"));
   exports.Set("lz4Decompress", Napi::Function::New(env, Lz4Decompress, "lz4Decompress"));
   exports.Set("lz4Compress", Napi::Function::New(env, Lz4Compress, "lz4Compress"));

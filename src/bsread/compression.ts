@@ -16,6 +16,7 @@ export const BITSHUFFLE_LZ4_HEADER_BYTES = 12;
 /** The part of the addon this file uses. Native data errors carry code BSREAD_ERR_COMPRESSION. */
 interface NativeCompression {
   bitshuffleLz4Decompress(blob: Uint8Array, elemSize: number, maxBytes: number): Buffer;
+  bitshuffleLz4DecompressInto(blob: Uint8Array, elemSize: number, target: Uint8Array): number;
   bitshuffleLz4Compress(data: Uint8Array, elemSize: number, blockBytes: number): Buffer;
   lz4Decompress(frame: Uint8Array, preferBigEndian: boolean, maxBytes: number): Buffer;
   lz4Compress(data: Uint8Array, bigEndianPrefix: boolean): Buffer;
@@ -77,6 +78,16 @@ export function bitshuffleLz4Decompress(blob: Uint8Array, elemSize: number, maxB
   checkElemSize('bitshuffle_lz4 decode', elemSize);
   checkMaxBytes('bitshuffle_lz4 decode', maxBytes);
   return callNative('bitshuffle_lz4 decode', (n) => n.bitshuffleLz4Decompress(blob, elemSize, maxBytes));
+}
+
+/**
+ * Like bitshuffleLz4Decompress, but into `target` (which bounds the declared size) and returns
+ * the number of bytes written. For hot loops that reuse one buffer: a fresh multi-MB Buffer
+ * costs page faults on every call. On error, `target` may have been partly overwritten.
+ */
+export function bitshuffleLz4DecompressInto(blob: Uint8Array, elemSize: number, target: Uint8Array): number {
+  checkElemSize('bitshuffle_lz4 decode', elemSize);
+  return callNative('bitshuffle_lz4 decode', (n) => n.bitshuffleLz4DecompressInto(blob, elemSize, target));
 }
 
 /**
