@@ -1,0 +1,45 @@
+// The public face of src/sim: simulated bsread sources and the embedded dispatcher.
+export {
+  buildProfile,
+  channelSpecsOf,
+  checkProfileSpec,
+  defaultChannelSpecs,
+  loadProfileFile,
+  mergeSpecs,
+  parseCameraSize,
+  parseChannelList,
+  parseProfileText,
+  selectChannels,
+  DEFAULT_RATE,
+  DEFAULT_SEED,
+  GENERATORS,
+  type CameraSpec,
+  type ChangeSpec,
+  type ChannelRequest,
+  type ChannelSegment,
+  type ChannelSpec,
+  type Generator,
+  type MissingRule,
+  type ProfileSpec,
+  type SimChannel,
+  type SimProfile,
+  type ValueKind,
+} from './profile.js';
+export {
+  anyDue,
+  channelTimestamp,
+  definitionAt,
+  isDue,
+  isGap,
+  isPresent,
+  nthPulseId,
+  predictMessage,
+  pulseIdAt,
+  pulseTimestamp,
+  simulatedValue,
+  PULSE_EPOCH_SEC,
+  PULSES_PER_SECOND,
+} from './values.js';
+export { encodeSimulatedMessage, HeaderCache } from './message.js';
+export { Simulator, type SimulatorOptions, type SimulatorStats } from './simulator.js';
+export { CAMERA_NAME, scalarName, waveformName } from './names.js';
