@@ -43,3 +43,4 @@ export {
 export { encodeSimulatedMessage, HeaderCache } from './message.js';
 export { Simulator, type SimulatorOptions, type SimulatorStats } from './simulator.js';
 export { CAMERA_NAME, scalarName, waveformName } from './names.js';
+export { SimDispatcher, type DispatcherOptions, type StreamInfo, type StreamType } from './dispatcher.js';
