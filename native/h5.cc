@@ -4,6 +4,7 @@
 #include "h5_common.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <unordered_map>
@@ -289,7 +290,7 @@ Object& Lookup(Napi::Env env, int64_t handle, Kind kind, const char* fn) {
   return it->second;
 }
 
-static std::string StackText() {
+std::string TakeStackText() {
   std::vector<StackEntry> stack;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, WalkCb, &stack);
   H5Eclear2(H5E_DEFAULT);
@@ -301,6 +302,10 @@ static std::string StackText() {
 bool CloseDataset(int64_t handle, std::string* error) {
   auto it = g_objects.find(handle);
   if (it == g_objects.end() || it->second.kind != Kind::Dataset) return false;
+  std::string flushError;
+  if (!FlushDataset(it->second, &flushError) && error != nullptr && error->empty()) {
+    *error = "writing the last " + std::to_string(it->second.pendingRows) + " rows of " + it->second.path + " failed: " + flushError;
+  }
   hid_t id = it->second.id;
   int64_t file = it->second.file;
   g_objects.erase(it);
@@ -315,7 +320,7 @@ bool CloseDataset(int64_t handle, std::string* error) {
       }
     }
   }
-  if (H5Dclose(id) < 0 && error != nullptr && error->empty()) *error = "H5Dclose failed: " + StackText();
+  if (H5Dclose(id) < 0 && error != nullptr && error->empty()) *error = "H5Dclose failed: " + TakeStackText();
   return true;
 }
 
@@ -327,7 +332,7 @@ bool CloseFile(int64_t handle, std::string* error) {
   it = g_objects.find(handle);
   hid_t id = it->second.id;
   g_objects.erase(it);
-  if (H5Fclose(id) < 0 && error != nullptr && error->empty()) *error = "H5Fclose failed: " + StackText();
+  if (H5Fclose(id) < 0 && error != nullptr && error->empty()) *error = "H5Fclose failed: " + TakeStackText();
   return true;
 }
 
@@ -357,9 +362,14 @@ void InitH5(Napi::Env env, Napi::Object exports) {
     H5open();
     // Silence HDF5's own printing; failures are collected with H5Ewalk2 and thrown instead.
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    // Safety net: an environment that goes away with files still open closes (and so flushes)
-    // them. Explicit close() remains the contract.
+    // Safety nets: an environment that goes away with files still open closes (and so flushes)
+    // them; so does process.exit() or an uncaught exception, which skip the cleanup hooks but run
+    // atexit handlers (ours runs before libhdf5's own, registered earlier by H5open). Explicit
+    // close() remains the contract.
     env.AddCleanupHook([]() { h5::CloseAll(); });
+    std::atexit([]() {
+      if (std::this_thread::get_id() == h5::g_owner) h5::CloseAll();
+    });
   }
   h5::InitFile(env, exports);
   h5::InitDataset(env, exports);

@@ -148,7 +148,13 @@ struct Object {
   std::vector<hsize_t> rowShape;  // dims after the first
   uint64_t rowElems = 1;
   uint64_t rowBytes = 0;
-  uint64_t rows = 0;
+  uint64_t rows = 0;        // rows in the HDF5 dataset (its extent)
+  uint64_t chunkRows = 1;   // first chunk dimension
+  // Small appends are collected here and written in one extend + write per chunk (or per
+  // kPendingLimit bytes): libhdf5 costs ~10 us per H5Dset_extent + H5Dwrite, whatever the size.
+  // Rows the caller appended = rows + pendingRows. Written on flush, close, read, resize.
+  std::vector<uint8_t> pending;
+  uint64_t pendingRows = 0;
   std::string path;  // path at creation, for messages
   std::vector<int64_t> children;  // files: open datasets
 };
@@ -157,7 +163,15 @@ struct Object {
 int64_t Register(Object obj);
 // The live object for a handle, or throws H5_ERR_CLOSED (closed) / TypeError (unknown kind).
 Object& Lookup(Napi::Env env, int64_t handle, Kind kind, const char* fn);
-// Closes a dataset handle; false if it was not open.
+// Writes a dataset's pending rows; false (with the HDF5 error text in *error) on failure, the
+// rows then stay pending.
+bool FlushDataset(Object& o, std::string* error);
+// Writes the pending rows of every dataset opened through a file; throws on failure.
+void FlushFileDatasets(Napi::Env env, Object& file);
+// The current HDF5 error stack as one line (the stack is cleared).
+std::string TakeStackText();
+
+// Closes a dataset handle (writing its pending rows first); false if it was not open.
 bool CloseDataset(int64_t handle, std::string* error);
 // Closes a file handle and every dataset opened through it; false if it was not open.
 bool CloseFile(int64_t handle, std::string* error);

@@ -55,6 +55,7 @@ Napi::Value FileOpenReadOnly(const Napi::CallbackInfo& info) {
 Napi::Value FileFlush(const Napi::CallbackInfo& info) {
   Args a(info, "h5FileFlush");
   Object& f = Lookup(a.Env(), a.Handle(0, "file"), Kind::File, "h5FileFlush");
+  FlushFileDatasets(a.Env(), f);
   Check(a.Env(), H5Fflush(f.id, H5F_SCOPE_GLOBAL), "H5Fflush", f.path);
   return a.Env().Undefined();
 }

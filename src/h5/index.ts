@@ -253,9 +253,12 @@ export class NumericDataset extends Dataset {
   }
 
   /**
-   * Appends `rows` rows (default: all of `data`) from little-endian bytes, written straight from
-   * the caller's memory with one extend + write. Returns the new row count. On failure the row
-   * count is unchanged.
+   * Appends `rows` rows (default: all of `data`) from little-endian bytes. Returns the new row
+   * count; when it throws, the row count is unchanged. Large appends (> 32 KiB) are written
+   * straight from the caller's memory with one extend + write; small ones are copied into a
+   * native buffer and written a chunk (or 64 KiB) at a time, because libhdf5 costs ~10 us per
+   * extend + write whatever the size. Buffered rows are written by flush(), close(), resize(),
+   * the file's read()/info(), and at process exit; `data` may be reused as soon as this returns.
    */
   append(data: ArrayBufferView, rows?: number): number {
     const h = this.open();
