@@ -5,8 +5,9 @@ const SECTIONS = [
   'SINEG01', 'SINSB01', 'SINLH01', 'SINBC02', 'S10CB01', 'S10BC01', 'S10MA01', 'S20SY02',
   'S30CB10', 'SARCL01', 'SARMA02', 'SARUN15', 'SARFE10', 'SAROP21', 'SATMA01', 'SATUN06',
 ] as const;
-const SCALAR_DEVICES = ['DBPM340', 'DBPM410', 'DBLM070', 'DICT215', 'DBAM110', 'PBPG050', 'DSCR110', 'RLLE-DSP', 'MQUA020', 'DLLM150'] as const;
-const SCALAR_ATTRS = ['X1', 'Y1', 'Q1', 'HAMP-INTENSITY-CAL', 'CHARGE-AVG', 'PHASE-VS', 'AMPLT-VS', 'I-READ'] as const;
+// Ordered so that the first generated names do not clash with the well-known names of the catalogue.
+const SCALAR_DEVICES = ['DICT215', 'DBAM110', 'DSCR110', 'MQUA020', 'DLLM150', 'DBPM340', 'DBPM410', 'DBLM070', 'PBPG050', 'RLLE-DSP'] as const;
+const SCALAR_ATTRS = ['Q1', 'I-READ', 'PHASE-VS', 'AMPLT-VS', 'CHARGE-AVG', 'X1', 'Y1', 'HAMP-INTENSITY-CAL'] as const;
 const WAVEFORM_DEVICES = ['PSSS059', 'DBLM070', 'RLLE-DSP', 'DSRM410', 'PBPS053'] as const;
 const WAVEFORM_ATTRS = ['SPECTRUM_Y', 'LOSS-WF', 'AMPLT-WF', 'PROFILE-X', 'WAVEFORM'] as const;
 

@@ -28,7 +28,8 @@ export const PULSES_PER_SECOND = 100;
 
 /** The pulse id that belongs to a wall-clock time (ms since the Unix epoch). */
 export function pulseIdAt(unixMs: number): number {
-  return Math.floor((unixMs / 1000 - PULSE_EPOCH_SEC) * PULSES_PER_SECOND);
+  // In milliseconds first, so that the division is exact for whole milliseconds.
+  return Math.floor(((unixMs - PULSE_EPOCH_SEC * 1000) * PULSES_PER_SECOND) / 1000);
 }
 
 /** The global timestamp that belongs to a pulse id (exact: sec + multiples of 10 ms). */
@@ -243,6 +244,13 @@ function baseImage(c: SimChannel, def: ChannelDef): TypedArray {
   return out;
 }
 
+/** A typed array without zero-filling (every element is written next): big zeroed allocations cost more than the copy. */
+function uninitialised(type: BsreadType, n: number): TypedArray {
+  const size = TYPES[type].size;
+  const buf = Buffer.allocUnsafeSlow(n * size);
+  return new TYPES[type].array(buf.buffer, buf.byteOffset, n);
+}
+
 function imageValue(c: SimChannel, def: ChannelDef, pulseId: number): TypedArray {
   const base = baseImage(c, def);
   const n = def.elements;
@@ -253,7 +261,7 @@ function imageValue(c: SimChannel, def: ChannelDef, pulseId: number): TypedArray
   // One circular shift of the flat image by sy rows and sx pixels: two block copies, so a
   // 1024 × 1024 image costs well under a millisecond (pixels leaving a row enter the next).
   const s = (((sy * width + sx) % n) + n) % n;
-  const out = new TYPES[def.type].array(n);
+  const out = uninitialised(def.type, n);
   out.set(base.subarray(s) as never, 0);
   if (s > 0) out.set(base.subarray(0, s) as never, n - s);
   return out;
