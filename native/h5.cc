@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
-#include <unordered_map>
+#include <memory>
 
 namespace h5 {
 
@@ -265,31 +265,6 @@ NumType Args::Type(size_t i, const char* what) const {
 
 // ---- handle table ---------------------------------------------------------------------------
 
-static std::unordered_map<int64_t, Object> g_objects;
-static int64_t g_nextHandle = 1;
-
-int64_t Register(Object obj) {
-  int64_t h = g_nextHandle++;
-  if (obj.kind == Kind::Dataset) {
-    auto it = g_objects.find(obj.file);
-    if (it != g_objects.end()) it->second.children.push_back(h);
-  }
-  g_objects.emplace(h, std::move(obj));
-  return h;
-}
-
-Object& Lookup(Napi::Env env, int64_t handle, Kind kind, const char* fn) {
-  auto it = g_objects.find(handle);
-  if (it == g_objects.end()) {
-    if (handle >= 1 && handle < g_nextHandle) {
-      Throw(env, "H5_ERR_CLOSED", std::string(fn) + ": the " + (kind == Kind::File ? "file" : "dataset") + " is closed");
-    }
-    ThrowType(env, std::string(fn) + ": unknown handle");
-  }
-  if (it->second.kind != kind) ThrowType(env, std::string(fn) + ": handle is not a " + (kind == Kind::File ? "file" : "dataset"));
-  return it->second;
-}
-
 std::string TakeStackText() {
   std::vector<StackEntry> stack;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, WalkCb, &stack);
@@ -299,19 +274,48 @@ std::string TakeStackText() {
   return s;
 }
 
-bool CloseDataset(int64_t handle, std::string* error) {
-  auto it = g_objects.find(handle);
-  if (it == g_objects.end() || it->second.kind != Kind::Dataset) return false;
-  std::string flushError;
-  if (!FlushDataset(it->second, &flushError) && error != nullptr && error->empty()) {
-    *error = "writing the last " + std::to_string(it->second.pendingRows) + " rows of " + it->second.path + " failed: " + flushError;
+// Handles index this table directly (slot 0 unused); a closed handle leaves an empty slot and
+// handles are never reused, so a stale handle can only ever be "closed".
+static std::vector<std::unique_ptr<Object>> g_objects(1);
+
+static Object* Find(int64_t handle) {
+  if (handle < 1 || static_cast<uint64_t>(handle) >= g_objects.size()) return nullptr;
+  return g_objects[static_cast<size_t>(handle)].get();
+}
+
+int64_t Register(Object obj) {
+  int64_t h = static_cast<int64_t>(g_objects.size());
+  if (obj.kind == Kind::Dataset) {
+    Object* f = Find(obj.file);
+    if (f != nullptr) f->children.push_back(h);
   }
-  hid_t id = it->second.id;
-  int64_t file = it->second.file;
-  g_objects.erase(it);
-  auto f = g_objects.find(file);
-  if (f != g_objects.end()) {
-    auto& ch = f->second.children;
+  g_objects.push_back(std::make_unique<Object>(std::move(obj)));
+  return h;
+}
+
+Object& Lookup(Napi::Env env, int64_t handle, Kind kind, const char* fn) {
+  Object* o = Find(handle);
+  if (o == nullptr) {
+    if (handle >= 1 && static_cast<uint64_t>(handle) < g_objects.size()) {
+      Throw(env, "H5_ERR_CLOSED", std::string(fn) + ": the " + (kind == Kind::File ? "file" : "dataset") + " is closed");
+    }
+    ThrowType(env, std::string(fn) + ": unknown handle");
+  }
+  if (o->kind != kind) ThrowType(env, std::string(fn) + ": handle is not a " + (kind == Kind::File ? "file" : "dataset"));
+  return *o;
+}
+
+bool CloseDataset(int64_t handle, std::string* error) {
+  Object* o = Find(handle);
+  if (o == nullptr || o->kind != Kind::Dataset) return false;
+  std::string flushError;
+  if (!FlushDataset(*o, &flushError) && error != nullptr && error->empty()) {
+    *error = "writing the last " + std::to_string(o->pendingRows) + " rows of " + o->path + " failed: " + flushError;
+  }
+  std::unique_ptr<Object> owned = std::move(g_objects[static_cast<size_t>(handle)]);
+  Object* f = Find(owned->file);
+  if (f != nullptr) {
+    auto& ch = f->children;
     for (size_t k = 0; k < ch.size(); k++) {
       if (ch[k] == handle) {
         ch[k] = ch.back();
@@ -320,31 +324,27 @@ bool CloseDataset(int64_t handle, std::string* error) {
       }
     }
   }
-  if (H5Dclose(id) < 0 && error != nullptr && error->empty()) *error = "H5Dclose failed: " + TakeStackText();
+  if (H5Dclose(owned->id) < 0 && error != nullptr && error->empty()) *error = "H5Dclose failed: " + TakeStackText();
   return true;
 }
 
 bool CloseFile(int64_t handle, std::string* error) {
-  auto it = g_objects.find(handle);
-  if (it == g_objects.end() || it->second.kind != Kind::File) return false;
-  std::vector<int64_t> children = it->second.children;
+  Object* o = Find(handle);
+  if (o == nullptr || o->kind != Kind::File) return false;
+  std::vector<int64_t> children = o->children;
   for (int64_t c : children) CloseDataset(c, error);
-  it = g_objects.find(handle);
-  hid_t id = it->second.id;
-  g_objects.erase(it);
-  if (H5Fclose(id) < 0 && error != nullptr && error->empty()) *error = "H5Fclose failed: " + TakeStackText();
+  std::unique_ptr<Object> owned = std::move(g_objects[static_cast<size_t>(handle)]);
+  if (H5Fclose(owned->id) < 0 && error != nullptr && error->empty()) *error = "H5Fclose failed: " + TakeStackText();
   return true;
 }
 
 static void CloseAll() {
-  std::vector<int64_t> files;
-  for (auto& kv : g_objects) {
-    if (kv.second.kind == Kind::File) files.push_back(kv.first);
+  for (size_t h = 1; h < g_objects.size(); h++) {
+    if (g_objects[h] && g_objects[h]->kind == Kind::File) CloseFile(static_cast<int64_t>(h), nullptr);
   }
-  for (int64_t f : files) CloseFile(f, nullptr);
-  std::vector<int64_t> rest;
-  for (auto& kv : g_objects) rest.push_back(kv.first);
-  for (int64_t d : rest) CloseDataset(d, nullptr);
+  for (size_t h = 1; h < g_objects.size(); h++) {
+    if (g_objects[h]) CloseDataset(static_cast<int64_t>(h), nullptr);
+  }
 }
 
 void Export(Napi::Env env, Napi::Object exports, const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {

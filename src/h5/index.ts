@@ -322,6 +322,17 @@ export class BitshuffleDataset extends Dataset {
   }
 }
 
+// Safety net only: a file that is garbage-collected without close() is closed here (its
+// datasets keep it reachable, so they are never cut off) and a warning is emitted.
+const unclosedFiles = new FinalizationRegistry<{ handle: Handle; path: string }>((held) => {
+  try {
+    native().h5FileClose(held.handle);
+  } catch {
+    // nothing more we can do
+  }
+  process.emitWarning(`HDF5 file ${held.path} was garbage-collected without close(); closed it`, { code: 'H5_UNCLOSED' });
+});
+
 export interface CreateOptions {
   /** Replace an existing file (H5F_ACC_TRUNC); default false refuses (H5F_ACC_EXCL). */
   overwrite?: boolean;
@@ -338,6 +349,7 @@ export class H5File {
     this.handle = handle;
     this.path = path;
     this.readOnly = readOnly;
+    unclosedFiles.register(this, { handle, path }, this);
   }
 
   /** Creates a file; an existing file is refused with H5Error unless `overwrite` is set. */
@@ -492,6 +504,7 @@ export class H5File {
     const h = this.handle;
     if (h === undefined) return;
     this.handle = undefined;
+    unclosedFiles.unregister(this);
     for (const d of this.datasets) d.markClosed();
     this.datasets.clear();
     call(() => native().h5FileClose(h));
