@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `npm start`: the demo (see src/demo/run-demo.ts and the README).
+import { DEFAULT_DEMO_OPTIONS, runDemo } from '../demo/run-demo.js';
+import { errorMessage } from '../errors.js';
+
+const outputDir = process.argv[2] ?? process.env.DEMO_OUTPUT_DIR ?? DEFAULT_DEMO_OPTIONS.outputDir;
+process.stdout.write('sf-bsread demo: simulated SwissFEL sources -> dispatcher -> buffer -> writer -> HDF5\n');
+try {
+  const summary = await runDemo({ ...DEFAULT_DEMO_OPTIONS, outputDir, log: (l) => process.stdout.write(l + '\n') });
+  process.stdout.write(`\ndone: ${summary.rows} pulses of ${summary.channels.length} channels in ${summary.path}\n`);
+  process.stdout.write(`read it with: python3 -c "import h5py; f = h5py.File('${summary.path}'); print(list(f['data']))"\n`);
+} catch (e) {
+  process.stderr.write(`demo failed: ${errorMessage(e)}\n`);
+  process.exitCode = 1;
+}
