@@ -48,10 +48,25 @@ Bytes GetBytesOf(Napi::Env env, Napi::Value v, const char* fn, uint32_t index) {
   ThrowType(env, std::string(fn) + ": element " + std::to_string(index) + " must be a Buffer or typed array");
 }
 
+// Product of dims, saturating at UINT64_MAX instead of wrapping.
 uint64_t Product(const std::vector<hsize_t>& dims) {
   uint64_t n = 1;
-  for (hsize_t d : dims) n *= d;
+  for (hsize_t d : dims) {
+    if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n)) return UINT64_MAX;
+  }
   return n;
+}
+
+uint64_t SatMul(uint64_t a, uint64_t b) {
+  uint64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+constexpr uint64_t kMaxRowBytes = 1ull << 40;    // 1 TiB: anything larger is a mistake
+constexpr uint64_t kMaxReadBytes = 1ull << 32;   // the largest Buffer Node 20 makes
+
+void CheckRow(Napi::Env env, const char* fn, const std::vector<hsize_t>& rowShape, size_t elemSize) {
+  if (SatMul(Product(rowShape), elemSize) > kMaxRowBytes) ThrowRange(env, std::string(fn) + ": rowShape describes rows larger than 1 TiB");
 }
 
 std::vector<hsize_t> WithRows(uint64_t rows, const std::vector<hsize_t>& rowShape) {
@@ -94,7 +109,7 @@ Napi::Value RegisterDataset(Napi::Env env, int64_t file, hid_t id, DsKind kind, 
 }
 
 void CheckChunk(Napi::Env env, const char* fn, const std::vector<hsize_t>& chunk, size_t elemSize) {
-  uint64_t bytes = Product(chunk) * elemSize;
+  uint64_t bytes = SatMul(Product(chunk), elemSize);
   if (bytes > kMaxChunkBytes) ThrowRange(env, std::string(fn) + ": a chunk would hold " + std::to_string(bytes) + " bytes; HDF5 allows < 4 GiB");
 }
 
@@ -114,6 +129,7 @@ Napi::Value CreateNumeric(const Napi::CallbackInfo& info) {
   for (size_t k = 0; k < rowShape.size(); k++) {
     if (chunk[k + 1] > rowShape[k]) ThrowRange(env, std::string(fn) + ": chunkShape must not exceed rowShape");
   }
+  CheckRow(env, fn, rowShape, NumTypeSize(type));
   CheckChunk(env, fn, chunk, NumTypeSize(type));
   Object& f = Lookup(env, fh, Kind::File, fn);
 
@@ -165,6 +181,7 @@ Napi::Value CreateBitshuffle(const Napi::CallbackInfo& info) {
   NumType type = a.Type(2, "type");
   std::vector<hsize_t> rowShape = a.Dims(3, "rowShape", 1);
   std::vector<hsize_t> chunk = WithRows(1, rowShape);
+  CheckRow(env, fn, rowShape, NumTypeSize(type));
   CheckChunk(env, fn, chunk, NumTypeSize(type));
   Object& f = Lookup(env, fh, Kind::File, fn);
 
@@ -278,10 +295,11 @@ Napi::Value Append(const Napi::CallbackInfo& info) {
   Bytes b = GetBytes(a, 1, "bytes");
   uint64_t rows = a.Count(2, "rows");
   if (o.dsKind != DsKind::Numeric) Throw(env, "H5_ERR", std::string(fn) + ": " + o.path + " is not a numeric dataset", "H5Dwrite");
-  if (b.length != rows * o.rowBytes) {
+  uint64_t want = 0;
+  if (__builtin_mul_overflow(rows, o.rowBytes, &want) || b.length != want) {
     Throw(env, "H5_ERR",
           std::string(fn) + ": " + o.path + ": got " + std::to_string(b.length) + " bytes for " + std::to_string(rows) +
-              " rows, expected " + std::to_string(rows * o.rowBytes) + " (" + std::to_string(o.rowBytes) + " bytes per row)",
+              " rows, expected " + std::to_string(SatMul(rows, o.rowBytes)) + " (" + std::to_string(o.rowBytes) + " bytes per row)",
           "H5Dwrite");
   }
   if (rows == 0) return RowCount(env, o);
@@ -501,12 +519,15 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   out.Set("type", typeName);
   out.Set("shape", DimsToJs(env, o.dims));
   if (typeName == "vlen_string" || typeName == "fixed_string") {
+    if (n > (1u << 30)) Throw(env, "H5_ERR", std::string(fn) + ": " + path + " has too many strings to read at once", "H5Dread");
     out.Set("data", ReadStrings(env, o.ds, o.type, o.space, n, path));
     return out;
   }
   NumType t;
   if (!NumTypeFromH5(o.type, &t)) Throw(env, "H5_ERR", std::string(fn) + ": " + path + " has a datatype we cannot read", "H5Dread");
-  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, n * NumTypeSize(t));
+  uint64_t bytes = SatMul(n, NumTypeSize(t));
+  if (bytes > kMaxReadBytes) Throw(env, "H5_ERR", std::string(fn) + ": " + path + " is too large to read at once (" + std::to_string(bytes) + " bytes)", "H5Dread");
+  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(bytes));
   if (n > 0) Check(env, H5Dread(o.ds, NumTypeH5(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.Data()), "H5Dread", path);
   out.Set("data", buf);
   return out;
