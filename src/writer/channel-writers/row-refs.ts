@@ -1,0 +1,77 @@
+// Shared by the writers of big rows (plain large arrays, compressed chunks): rows are kept as
+// references to the message's bytes, not copied, and written as runs — a run of values in one
+// call, a run of missing rows as a resize (fill value 0: the chunks are never allocated).
+import type { Dataset } from '../../h5/index.js';
+
+export abstract class RowRefs {
+  /** Buffered rows: the bytes of a value, or null for a missing row. */
+  private pending: (Uint8Array | null)[] = [];
+  private written: number;
+
+  protected constructor(
+    protected readonly ds: Dataset,
+    rowsBefore: number,
+    /** Buffered rows that make an append worthwhile. */
+    private readonly batchRows: number,
+  ) {
+    this.written = 0;
+    if (rowsBefore > 0) {
+      ds.resize(rowsBefore);
+      this.written = rowsBefore;
+    }
+  }
+
+  get rows(): number {
+    return this.written + this.pending.length;
+  }
+
+  get due(): boolean {
+    return this.pending.length >= this.batchRows;
+  }
+
+  protected push(row: Uint8Array | null): void {
+    this.pending.push(row);
+  }
+
+  /** Writes `rows` consecutive values at the end of the dataset; returns the new row count. */
+  protected abstract writeRun(rows: Uint8Array[]): number;
+
+  flush(): void {
+    const p = this.pending;
+    let k = 0;
+    try {
+      while (k < p.length) {
+        let e = k;
+        if (p[k] === null) {
+          while (e < p.length && p[e] === null) e++;
+          this.ds.resize(this.written + (e - k));
+          this.written += e - k;
+        } else {
+          while (e < p.length && p[e] !== null) e++;
+          this.written = this.writeRun(p.slice(k, e) as Uint8Array[]);
+        }
+        k = e;
+      }
+    } finally {
+      // Keep what was not written (on failure), drop what was.
+      this.pending = k === p.length ? [] : p.slice(k);
+    }
+  }
+
+  setRows(rows: number): void {
+    if (rows === this.rows) return;
+    if (rows > this.rows) {
+      this.flush();
+    } else if (rows >= this.written) {
+      this.pending.length = rows - this.written;
+      return;
+    }
+    this.pending = [];
+    this.ds.resize(rows);
+    this.written = rows;
+  }
+
+  close(): void {
+    this.ds.close();
+  }
+}

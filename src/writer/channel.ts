@@ -1,0 +1,118 @@
+// One channel of the file: its group, pulse_id and is_data_present (always there, one row per
+// written message), its current `data` writer (null until its first value: the original's
+// "stub"), and the earlier incarnations moved to data(k) after definition changes (§8.2).
+import type { ChannelDef } from '../bsread/index.js';
+import type { H5File } from '../h5/index.js';
+import { DATA_WRITERS, NumericColumn, type DataWriter } from './channel-writers/index.js';
+import {
+  batchRowsFor,
+  channelGroup,
+  chunkRowsFor,
+  dataKind,
+  dataPath,
+  isDataPresentPath,
+  nextReplacementIndex,
+  pulseIdPath,
+  replacedDataPath,
+  type KindOptions,
+} from './layout.js';
+
+const PULSE_ID_CHUNK_ROWS = chunkRowsFor(8);
+const PRESENT_CHUNK_ROWS = chunkRowsFor(1);
+
+export class Channel {
+  readonly name: string;
+  readonly pulseId: NumericColumn;
+  readonly present: NumericColumn;
+  data: DataWriter | null = null;
+  /** The entry object last seen with a value: the same object ⇒ the same definition (fast path). */
+  lastEntry: object | null = null;
+  /** Earlier incarnations (data(k)), kept open so that truncateAfter can shorten them. */
+  readonly retired: DataWriter[] = [];
+  private readonly usedK = new Set<number>();
+
+  /** Creates the group and pulse_id / is_data_present with `rowsBefore` fill rows. */
+  constructor(
+    private readonly file: H5File,
+    name: string,
+    rowsBefore: number,
+  ) {
+    this.name = name;
+    file.group(channelGroup(name));
+    this.pulseId = new NumericColumn(
+      file,
+      pulseIdPath(name),
+      { type: 'int64', rowShape: [], chunkRows: PULSE_ID_CHUNK_ROWS },
+      batchRowsFor(8, PULSE_ID_CHUNK_ROWS),
+    );
+    this.present = new NumericColumn(
+      file,
+      isDataPresentPath(name),
+      { type: 'uint8', rowShape: [], chunkRows: PRESENT_CHUNK_ROWS },
+      batchRowsFor(1, PRESENT_CHUNK_ROWS),
+    );
+    if (rowsBefore > 0) {
+      this.pulseId.setRows(rowsBefore);
+      this.present.setRows(rowsBefore);
+    }
+  }
+
+  /** Rows so far (the same for all of the channel's current datasets). */
+  get rows(): number {
+    return this.pulseId.rows;
+  }
+
+  /** Whether data(k) can still be added (the original stopped at 99). */
+  get canReplace(): boolean {
+    return this.data === null || nextReplacementIndex(this.usedK) !== null;
+  }
+
+  /**
+   * Starts `data` for a new definition (§8.2): a previous `data` is cut to the current row count
+   * and moved to data(k), k the smallest free index; the new one starts with fill rows for all
+   * earlier rows. Call only when canReplace.
+   */
+  startData(def: ChannelDef, kindOptions: KindOptions): void {
+    const rows = this.rows;
+    const old = this.data;
+    if (old !== null) {
+      const k = nextReplacementIndex(this.usedK);
+      if (k === null) throw new Error(`channel ${this.name}: no free data(k) left`);
+      old.flush();
+      old.setRows(rows);
+      this.file.move(dataPath(this.name), replacedDataPath(this.name, k));
+      this.usedK.add(k);
+      this.retired.push(old);
+      this.data = null;
+    }
+    this.data = DATA_WRITERS[dataKind(def, kindOptions)]({ file: this.file, path: dataPath(this.name), def, rowsBefore: rows });
+  }
+
+  /** Records a missing row in every dataset. */
+  recordMissing(): void {
+    this.data?.appendMissing();
+    this.pulseId.pushZero();
+    this.present.pushU8(0);
+  }
+
+  get due(): boolean {
+    return this.pulseId.due || this.present.due || (this.data !== null && this.data.due);
+  }
+
+  flush(): void {
+    this.data?.flush();
+    this.pulseId.flush();
+    this.present.flush();
+  }
+
+  /**
+   * Sets every dataset to `rows` rows (data(k) only ever shrinks). Dropping rows that are still
+   * buffered costs no HDF5 call.
+   */
+  setRows(rows: number): void {
+    this.data?.setRows(rows);
+    this.pulseId.setRows(rows);
+    this.present.setRows(rows);
+    for (const r of this.retired) if (r.rows > rows) r.setRows(rows);
+  }
+}

@@ -1,0 +1,198 @@
+// The SwissFEL file layout (protocol §8.1, §8.2) as pure functions: where each dataset lives, how
+// its chunks are shaped, how a bsread definition maps onto an HDF5 dataset. No I/O here; the
+// channel writers and swissfel-file.ts do the writing.
+import type { ChannelDef, NumericType } from '../bsread/index.js';
+import { TYPES } from '../bsread/index.js';
+
+/** The four /general datasets, in the order sf_bsread_writer writes them. */
+export const GENERAL_KEYS = ['created', 'user', 'process', 'instrument'] as const;
+export type GeneralKey = (typeof GENERAL_KEYS)[number];
+/** Value of a /general entry whose parameter was not given (as the original). */
+export const NOT_GIVEN = 'not given';
+
+export const GENERAL_GROUP = '/general';
+export const DATA_GROUP = '/data';
+
+/** More than this many replacements of one channel's `data` is an error (as the original). */
+export const MAX_REPLACEMENTS = 99;
+
+export function generalPath(key: GeneralKey): string {
+  return `${GENERAL_GROUP}/${key}`;
+}
+
+/** /general/* values: the given parameter, or "not given". */
+export function generalValues(parameters: Readonly<Record<string, string>> = {}): Record<GeneralKey, string> {
+  const out = {} as Record<GeneralKey, string>;
+  for (const k of GENERAL_KEYS) {
+    const v = parameters[k];
+    out[k] = typeof v === 'string' ? v : NOT_GIVEN;
+  }
+  return out;
+}
+
+/** The group of a channel: the raw name under /data (a "/" in the name nests groups, as the original). */
+export function channelGroup(name: string): string {
+  return `${DATA_GROUP}/${name}`;
+}
+
+export function dataPath(name: string): string {
+  return `${channelGroup(name)}/data`;
+}
+
+export function pulseIdPath(name: string): string {
+  return `${channelGroup(name)}/pulse_id`;
+}
+
+export function isDataPresentPath(name: string): string {
+  return `${channelGroup(name)}/is_data_present`;
+}
+
+/** Where the k-th earlier incarnation of a channel's data goes: data(1) is the oldest. */
+export function replacedDataPath(name: string, k: number): string {
+  return `${channelGroup(name)}/data(${k})`;
+}
+
+/**
+ * The smallest k in 1..MAX_REPLACEMENTS not in `used`, or null when all are taken (the caller
+ * turns that into an error, as the original did).
+ */
+export function nextReplacementIndex(used: ReadonlySet<number>): number | null {
+  for (let k = 1; k <= MAX_REPLACEMENTS; k++) if (!used.has(k)) return k;
+  return null;
+}
+
+/**
+ * Why a channel name cannot become an HDF5 group path, or null when it can. Empty names, and
+ * names with empty, "." or ".." path components, would address another object.
+ */
+export function channelNameProblem(name: string): string | null {
+  if (name.length === 0) return 'empty channel name';
+  if (name.includes('\0')) return 'channel name contains a NUL character';
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.' || part === '..') return `channel name ${JSON.stringify(name)} has an empty, "." or ".." path component`;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunk shapes
+
+/** Chunks of rows smaller than SMALL_ROW_BYTES aim at this size (see chunkRowsFor). */
+export const SMALL_CHUNK_TARGET_BYTES = 64 * 1024;
+/** Chunks of larger rows aim at this size. */
+export const LARGE_CHUNK_TARGET_BYTES = 1024 * 1024;
+/** Rows below this size count as small. */
+export const SMALL_ROW_BYTES = 4 * 1024;
+/** A row bigger than this is split across several chunks (plain numeric datasets only). */
+export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
+export const MAX_CHUNK_ROWS = 1 << 20;
+
+/**
+ * Rows per chunk for rows of `rowBytes` bytes: clamp(round(target / rowBytes), 1, 2^20), with a
+ * target of 64 KiB for small rows (scalars, short waveforms) and 1 MiB for larger ones.
+ *
+ * Why not 1 MiB for everything: a partly filled chunk lives in libhdf5's chunk cache and is
+ * rewritten whole at every flush (at least once a second). A file with 1000 scalar channels has
+ * 3000 such datasets; with 1 MiB chunks every flush would rewrite 3 GB. With 64 KiB it is at most
+ * 192 MB, and a 64 KiB chunk of float64 still holds 8192 rows (82 s at 100 Hz).
+ */
+export function chunkRowsFor(rowBytes: number): number {
+  const b = Math.max(1, rowBytes);
+  const target = b < SMALL_ROW_BYTES ? SMALL_CHUNK_TARGET_BYTES : LARGE_CHUNK_TARGET_BYTES;
+  return Math.min(MAX_CHUNK_ROWS, Math.max(1, Math.round(target / b)));
+}
+
+/**
+ * Full chunk shape [rows, ...] for a plain numeric dataset with row shape `rowShape` and
+ * `elemSize`-byte elements. Rows above MAX_CHUNK_BYTES get one row per chunk, split along the
+ * slowest row dimensions until a chunk is at most MAX_CHUNK_BYTES (a 4096×4096 uint16 image:
+ * chunks of [1, 512, 4096], 4 MiB).
+ */
+export function numericChunkShape(rowShape: readonly number[], elemSize: number): number[] {
+  const rowBytes = elemSize * rowShape.reduce((a, b) => a * b, 1);
+  if (rowBytes <= MAX_CHUNK_BYTES) return [chunkRowsFor(rowBytes), ...rowShape];
+  const chunk = [1, ...rowShape];
+  // Bytes of one index step along dimension d of the row: product of the faster dimensions.
+  for (let d = 0; d < rowShape.length; d++) {
+    let inner = elemSize;
+    for (let e = d + 1; e < rowShape.length; e++) inner *= rowShape[e]!;
+    if (inner * rowShape[d]! <= MAX_CHUNK_BYTES) {
+      chunk[d + 1] = Math.max(1, Math.floor(MAX_CHUNK_BYTES / inner));
+      return chunk;
+    }
+    chunk[d + 1] = 1; // even one step of this dimension is too big: go one dimension deeper
+  }
+  return chunk;
+}
+
+/**
+ * Rows collected in memory before an append, for rows of `rowBytes`: up to one chunk, at most
+ * BATCH_BYTES. The buffers start small and grow only when rows come faster than the flush
+ * interval, so 1000 channels at 100 Hz keep ~100 rows each.
+ */
+export const BATCH_BYTES = 64 * 1024;
+export function batchRowsFor(rowBytes: number, chunkRows: number): number {
+  return Math.max(1, Math.min(chunkRows, Math.floor(BATCH_BYTES / Math.max(1, rowBytes))));
+}
+
+/**
+ * Rows at least this big are not copied into a batch: they are appended from the message's own
+ * bytes, one row per call (libhdf5 writes them without a copy).
+ */
+export const LARGE_ROW_BYTES = 32 * 1024;
+
+/** Chunk rows of string datasets (vlen: a chunk holds 16-byte references, the text lives in the heap). */
+export const STRING_CHUNK_ROWS = 4096;
+
+// ---------------------------------------------------------------------------------------------
+// Definitions → datasets
+
+/** HDF5 element type of a numeric bsread type (§5.1; bool is stored as uint8). */
+export function hdf5Type(def: ChannelDef): NumericType | 'bool' {
+  if (def.type === 'string') throw new TypeError(`channel ${def.name}: string has no numeric HDF5 type`);
+  return def.type;
+}
+
+/** Row shape of the `data` dataset: the C-order shape; a scalar (bsread [1] or []) is (N, 1). */
+export function dataRowShape(def: ChannelDef): number[] {
+  return def.cShape.length === 0 ? [1] : [...def.cShape];
+}
+
+/** Bytes in one row of a numeric channel. */
+export function rowBytesOf(def: ChannelDef): number {
+  return TYPES[def.type].size * dataRowShape(def).reduce((a, b) => a * b, 1);
+}
+
+/** How a channel's values are stored: the kind of channel writer (style point 5). */
+export type DataKind = 'numeric' | 'large-array' | 'string' | 'bitshuffle-direct';
+
+export type BitshuffleStorage = 'direct' | 'decompress';
+
+export interface KindOptions {
+  bitshuffle: BitshuffleStorage;
+  /** bitshuffle_lz4 rows smaller than this (uncompressed) are decompressed even in 'direct' mode. */
+  directMinRowBytes: number;
+}
+
+/**
+ * The writer kind for a definition:
+ * - strings → variable-length UTF-8;
+ * - bitshuffle_lz4, little-endian (or 1-byte elements), 'direct', row ≥ directMinRowBytes →
+ *   compressed chunks written as received (filter 32008, one row per chunk);
+ * - other numerics → plain rows, batched ('numeric') or, for rows ≥ LARGE_ROW_BYTES, appended
+ *   straight from the message ('large-array').
+ */
+export function dataKind(def: ChannelDef, opts: KindOptions): DataKind {
+  if (def.type === 'string') return 'string';
+  const rowBytes = rowBytesOf(def);
+  if (
+    def.compression === 'bitshuffle_lz4' &&
+    opts.bitshuffle === 'direct' &&
+    (def.encoding === 'little' || TYPES[def.type].size === 1) &&
+    rowBytes >= opts.directMinRowBytes &&
+    rowBytes > 0
+  ) {
+    return 'bitshuffle-direct';
+  }
+  return rowBytes >= LARGE_ROW_BYTES ? 'large-array' : 'numeric';
+}

@@ -1,0 +1,395 @@
+// The SwissFEL file format (protocol §8.1, §8.2): decoded bsread messages in, one row per
+// message for every channel, in the layout sf_bsread_writer produced, with these deliberate fixes:
+// - channels are matched by name, not by index: a channel appearing midway gets fill rows before
+//   it, one that leaves the header gets missing rows from then on (the original died);
+// - definitions are compared on every message whose value is present (§11 item 8);
+// - a malformed value of one channel is written as missing and counted, the rest of the
+//   message is written (the original's thread died);
+// - truncateAfter() really drops rows past the stop pulse (§11 item 9).
+// Rows are collected in memory and appended in batches, at least every flushIntervalMs.
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { BsreadMessage, ChannelEntry, DataHeader } from '../bsread/index.js';
+import { BsreadError, H5Error, MalformedMessageError } from '../errors.js';
+import { H5File } from '../h5/index.js';
+import { Channel } from './channel.js';
+import {
+  DATA_GROUP,
+  GENERAL_GROUP,
+  GENERAL_KEYS,
+  LARGE_ROW_BYTES,
+  channelNameProblem,
+  generalPath,
+  generalValues,
+  rowBytesOf,
+  type BitshuffleStorage,
+  type KindOptions,
+} from './layout.js';
+
+export type { BitshuffleStorage } from './layout.js';
+
+/** The output path that writes nothing: the whole file is built in memory and dropped. */
+export const DEV_NULL = '/dev/null';
+
+export interface SwissFelFileOptions {
+  /** '/dev/null' → everything is done (in an in-memory HDF5 file) but no file is written. */
+  path: string;
+  /** Default false: an existing file is refused (BsreadError 'BSREAD_ERR_FILE_EXISTS'). */
+  overwrite?: boolean;
+  /** general/created, general/user, general/process, general/instrument (missing → "not given"). */
+  parameters?: Record<string, string>;
+  /**
+   * bitshuffle_lz4 arrays: 'direct' (default) stores the received chunks as they are (filter
+   * 32008, one row per chunk, no decompression: least CPU, smallest file; h5py needs the
+   * bitshuffle plugin); 'decompress' stores plain rows that any HDF5 reader can read.
+   */
+  bitshuffle?: BitshuffleStorage;
+  /**
+   * 'direct' only: rows smaller than this (uncompressed) are decompressed and stored plain,
+   * in multi-row chunks, because a chunk per row of a short waveform costs more in chunk index
+   * than it saves. Default LARGE_ROW_BYTES (32 KiB); 0 stores every bitshuffle channel directly.
+   */
+  directMinRowBytes?: number;
+  /** Default 1000: buffered rows reach the file at least this often (checked on each write and flushIfDue). */
+  flushIntervalMs?: number;
+}
+
+export interface WriteResult {
+  written: true;
+  /** Malformed channel values in this message (written as missing, counted by kind). */
+  channelErrors: number;
+}
+
+/** Channel-error kinds of our own, beside the codec's MalformedKind values. */
+export type WriterChannelErrorKind = 'duplicate_channel' | 'bad_channel_name' | 'too_many_changes';
+
+/** How the channels of one data header map onto the file's channels (built once per header). */
+interface HeaderPlan {
+  /** The channel of each header index; null: not writable (duplicate or unusable name). */
+  readonly slots: (Channel | null)[];
+  /** Why a slot is null. */
+  readonly slotErrors: (WriterChannelErrorKind | null)[];
+  /** Known channels that this header lacks: they get missing rows. */
+  readonly absent: Channel[];
+  /** Channel-set version the plan was built for. */
+  readonly version: number;
+}
+
+const EMPTY_PARAMETERS: Record<string, string> = {};
+
+export class SwissFelFile {
+  readonly path: string;
+  private readonly file: H5File;
+  private readonly parameters: Record<string, string>;
+  private readonly kindOptions: KindOptions;
+  private readonly flushIntervalMs: number;
+  private readonly channels = new Map<string, Channel>();
+  private channelVersion = 0;
+  private readonly plans = new WeakMap<DataHeader, HeaderPlan>();
+  private generalWritten = false;
+  private rowCount = 0;
+  /** The message pulse id of every row, in arrival order (for truncateAfter). */
+  private rowPulseIds = new Float64Array(1024);
+  private readonly errorCounts: Record<string, number> = {};
+  private lastFlushMs: number;
+  private closed = false;
+
+  private constructor(file: H5File, opts: SwissFelFileOptions) {
+    this.file = file;
+    this.path = opts.path;
+    this.parameters = opts.parameters ?? EMPTY_PARAMETERS;
+    this.kindOptions = {
+      bitshuffle: opts.bitshuffle ?? 'direct',
+      directMinRowBytes: opts.directMinRowBytes ?? LARGE_ROW_BYTES,
+    };
+    this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
+    this.lastFlushMs = Date.now();
+  }
+
+  /**
+   * Creates the file now, so that "exists" and "unusable path" surface before any pulse is
+   * accepted. Throws BsreadError BSREAD_ERR_FILE_EXISTS (existing file, overwrite not set) or
+   * BSREAD_ERR_OUTPUT_PATH (missing or unwritable folder, path is a folder...).
+   */
+  static create(opts: SwissFelFileOptions): SwissFelFile {
+    if (opts.bitshuffle !== undefined && opts.bitshuffle !== 'direct' && opts.bitshuffle !== 'decompress') {
+      throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `bitshuffle storage must be 'direct' or 'decompress', not ${String(opts.bitshuffle)}`);
+    }
+    if (opts.flushIntervalMs !== undefined && !(opts.flushIntervalMs >= 0)) {
+      throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `flushIntervalMs must be a non-negative number, not ${opts.flushIntervalMs}`);
+    }
+    return new SwissFelFile(openOutput(opts.path, opts.overwrite === true), opts);
+  }
+
+  /** Messages written (rows per channel). */
+  get rows(): number {
+    return this.rowCount;
+  }
+
+  get firstPulseId(): number | null {
+    return this.rowCount === 0 ? null : this.rowPulseIds[0]!;
+  }
+
+  get lastPulseId(): number | null {
+    return this.rowCount === 0 ? null : this.rowPulseIds[this.rowCount - 1]!;
+  }
+
+  /** Malformed channel values so far, by kind (MalformedKind or WriterChannelErrorKind). */
+  channelErrorCounts(): Record<string, number> {
+    return { ...this.errorCounts };
+  }
+
+  /**
+   * Writes one row for every channel known so far: the message's channels (matched by name)
+   * and, as missing, known channels the message lacks. Malformed values are written as missing
+   * and counted. Throws H5Error when libhdf5 fails; the row then stays in memory (a later flush
+   * or close retries it) and the object stays closable.
+   */
+  write(msg: BsreadMessage): WriteResult {
+    this.checkOpen();
+    const row = this.rowCount;
+    const pid = msg.pulseId;
+    if (!this.generalWritten) this.writeGeneral();
+    const plan = this.planFor(msg.header);
+    const entries = msg.header.channels;
+    const slots = plan.slots;
+    let errors = 0;
+    try {
+      for (let i = 0; i < slots.length; i++) {
+        const ch = slots[i]!;
+        if (ch === null) {
+          if (msg.isPresent(i)) {
+            this.count(plan.slotErrors[i]!);
+            errors++;
+          }
+          continue;
+        }
+        if (!msg.isPresent(i)) {
+          ch.recordMissing();
+          continue;
+        }
+        const entry = entries[i]!;
+        if (entry !== ch.lastEntry) {
+          const problem = this.checkDefinition(ch, entry);
+          if (problem !== null) {
+            this.count(problem);
+            errors++;
+            ch.recordMissing();
+            continue;
+          }
+        }
+        let ok: boolean;
+        try {
+          ok = ch.data!.append(msg, i);
+        } catch (e) {
+          if (!(e instanceof MalformedMessageError)) throw e;
+          this.count(e.kind);
+          errors++;
+          ch.data!.appendMissing();
+          ok = false;
+        }
+        if (ok) {
+          ch.pulseId.pushInt64(pid);
+          ch.present.pushU8(1);
+        } else {
+          ch.pulseId.pushZero();
+          ch.present.pushU8(0);
+        }
+      }
+      for (const ch of plan.absent) ch.recordMissing();
+    } catch (e) {
+      // Leave every channel at `row` rows: what this message recorded is only in memory.
+      for (const ch of this.channels.values()) if (ch.rows > row) ch.setRows(row);
+      throw e;
+    }
+    this.pushRowPulseId(pid);
+    this.rowCount = row + 1;
+    // The row is complete in memory; now the I/O (which may throw and is retried later).
+    for (const ch of this.channels.values()) if (ch.due) ch.flush();
+    this.flushIfDue();
+    return { written: true, channelErrors: errors };
+  }
+
+  /** Flushes when flushIntervalMs has passed since the last flush. */
+  flushIfDue(nowMs: number = Date.now()): void {
+    if (this.closed) return;
+    if (nowMs - this.lastFlushMs >= this.flushIntervalMs) this.flush();
+  }
+
+  /** Appends every buffered row, then H5Fflush. */
+  flush(): void {
+    this.checkOpen();
+    this.lastFlushMs = Date.now(); // also on failure: no retry storm on every message
+    for (const ch of this.channels.values()) ch.flush();
+    this.file.flush();
+  }
+
+  /**
+   * Drops the trailing rows whose message pulse id is above `lastPulseId` (rows are in arrival
+   * order), buffered or already written; returns how many rows were dropped.
+   */
+  truncateAfter(lastPulseId: number): number {
+    this.checkOpen();
+    let n = this.rowCount;
+    while (n > 0 && this.rowPulseIds[n - 1]! > lastPulseId) n--;
+    const dropped = this.rowCount - n;
+    if (dropped === 0) return 0;
+    for (const ch of this.channels.values()) ch.setRows(n);
+    this.rowCount = n;
+    return dropped;
+  }
+
+  /**
+   * Sets attributes on the root group: strings, bigint (int64), integral numbers (int64),
+   * other numbers (float64), number arrays (int64 when all integral, else float64).
+   */
+  setAttributes(attrs: Record<string, string | number | bigint | number[]>): void {
+    this.checkOpen();
+    for (const [name, v] of Object.entries(attrs)) {
+      if (typeof v === 'number') {
+        this.file.setAttribute('/', name, Number.isSafeInteger(v) ? BigInt(v) : v);
+      } else if (Array.isArray(v)) {
+        const ints = v.every((x) => Number.isSafeInteger(x));
+        this.file.setAttribute('/', name, ints ? BigInt64Array.from(v, (x) => BigInt(x)) : Float64Array.from(v));
+      } else {
+        this.file.setAttribute('/', name, v);
+      }
+    }
+  }
+
+  /**
+   * Flushes, cuts every dataset to exactly `rows` rows, closes. Idempotent. The file handle is
+   * released even when a step fails; the first failure is thrown.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    let failure: unknown = undefined;
+    try {
+      for (const ch of this.channels.values()) {
+        ch.flush();
+        ch.setRows(this.rowCount);
+      }
+      this.file.flush();
+    } catch (e) {
+      failure = e;
+    }
+    try {
+      this.file.close();
+    } catch (e) {
+      failure ??= e;
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private checkOpen(): void {
+    if (this.closed) throw new H5Error(`${this.path} is closed`, undefined, { code: 'H5_ERR_CLOSED' });
+  }
+
+  private count(kind: string): void {
+    this.errorCounts[kind] = (this.errorCounts[kind] ?? 0) + 1;
+  }
+
+  private pushRowPulseId(pid: number): void {
+    if (this.rowCount === this.rowPulseIds.length) {
+      const bigger = new Float64Array(this.rowPulseIds.length * 2);
+      bigger.set(this.rowPulseIds);
+      this.rowPulseIds = bigger;
+    }
+    this.rowPulseIds[this.rowCount] = pid;
+  }
+
+  /** /general/* as sf_bsread_writer: at the first written message, scalar fixed-length strings. */
+  private writeGeneral(): void {
+    const values = generalValues(this.parameters);
+    this.file.group(GENERAL_GROUP);
+    for (const k of GENERAL_KEYS) this.file.writeScalarString(generalPath(k), values[k]);
+    this.file.group(DATA_GROUP);
+    this.generalWritten = true;
+  }
+
+  /**
+   * A present value whose entry object differs from the last one seen: same definition (a new
+   * header with the same channel) → nothing to do; new definition → a new `data` (§8.2).
+   * Returns a problem kind when the value cannot be written (it is then written as missing).
+   */
+  private checkDefinition(ch: Channel, entry: ChannelEntry): string | null {
+    if (entry.invalid !== undefined) return entry.invalid.kind; // not remembered: checked each time
+    const current = ch.data;
+    if (current === null || current.def.key !== entry.key) {
+      if (rowBytesOf(entry) === 0 && entry.type !== 'string') return 'bad_field';
+      if (!ch.canReplace) return 'too_many_changes';
+      ch.startData(entry, this.kindOptions);
+    }
+    ch.lastEntry = entry;
+    return null;
+  }
+
+  /** The channel mapping of a data header; creates the channels it introduces. */
+  private planFor(header: DataHeader): HeaderPlan {
+    const cached = this.plans.get(header);
+    if (cached !== undefined && cached.version === this.channelVersion) return cached;
+    const entries = header.channels;
+    const slots: (Channel | null)[] = new Array<Channel | null>(entries.length).fill(null);
+    const slotErrors: (WriterChannelErrorKind | null)[] = new Array<WriterChannelErrorKind | null>(entries.length).fill(null);
+    const seen = new Set<string>();
+    for (let i = 0; i < entries.length; i++) {
+      const name = entries[i]!.name;
+      if (seen.has(name)) {
+        slotErrors[i] = 'duplicate_channel';
+        continue;
+      }
+      seen.add(name);
+      if (channelNameProblem(name) !== null) {
+        slotErrors[i] = 'bad_channel_name';
+        continue;
+      }
+      let ch = this.channels.get(name);
+      if (ch === undefined) {
+        ch = new Channel(this.file, name, this.rowCount);
+        this.channels.set(name, ch);
+        this.channelVersion++;
+      }
+      slots[i] = ch;
+    }
+    const absent: Channel[] = [];
+    for (const [name, ch] of this.channels) if (!seen.has(name)) absent.push(ch);
+    const plan: HeaderPlan = { slots, slotErrors, absent, version: this.channelVersion };
+    this.plans.set(header, plan);
+    return plan;
+  }
+}
+
+/** Opens the output: an in-memory file for /dev/null, else a new file with clear errors. */
+function openOutput(path: string, overwrite: boolean): H5File {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', 'no output file given');
+  }
+  if (path === DEV_NULL) return H5File.createInMemory();
+  const exists = existsSync(path);
+  if (exists && !overwrite) {
+    throw new BsreadError('BSREAD_ERR_FILE_EXISTS', `output file ${path} exists already (overwrite not allowed)`, { httpStatus: 409 });
+  }
+  if (exists && statSync(path).isDirectory()) {
+    throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `output path ${path} is a folder`);
+  }
+  const folder = dirname(resolve(path));
+  let st;
+  try {
+    st = statSync(folder);
+  } catch {
+    throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `cannot create ${path}: folder ${folder} does not exist`);
+  }
+  if (!st.isDirectory()) throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `cannot create ${path}: ${folder} is not a folder`);
+  try {
+    return H5File.create(path, { overwrite });
+  } catch (e) {
+    if (!overwrite && existsSync(path) && !exists) {
+      throw new BsreadError('BSREAD_ERR_FILE_EXISTS', `output file ${path} exists already (overwrite not allowed)`, { cause: e, httpStatus: 409 });
+    }
+    const why = e instanceof Error ? e.message : String(e);
+    throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `cannot create ${path} (is ${folder} writable?): ${why}`, { cause: e });
+  }
+}
