@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import type { BsreadMessage, ChannelEntry, DataHeader } from '../bsread/index.js';
 import { BsreadError, H5Error, MalformedMessageError } from '../errors.js';
 import { H5File } from '../h5/index.js';
-import { Channel } from './channel.js';
+import { Channel } from './channel-writers/channel.js';
 import {
   DATA_GROUP,
   GENERAL_GROUP,

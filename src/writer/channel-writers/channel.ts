@@ -1,9 +1,9 @@
 // One channel of the file: its group, pulse_id and is_data_present (always there, one row per
 // written message), its current `data` writer (null until its first value: the original's
 // "stub"), and the earlier incarnations moved to data(k) after definition changes (§8.2).
-import type { ChannelDef } from '../bsread/index.js';
-import type { H5File } from '../h5/index.js';
-import { DATA_WRITERS, NumericColumn, type DataWriter } from './channel-writers/index.js';
+import type { ChannelDef } from '../../bsread/index.js';
+import type { H5File } from '../../h5/index.js';
+import { DATA_WRITERS, NumericColumn, type DataWriter } from './index.js';
 import {
   batchRowsFor,
   channelGroup,
@@ -15,7 +15,7 @@ import {
   pulseIdPath,
   replacedDataPath,
   type KindOptions,
-} from './layout.js';
+} from '../layout.js';
 
 const PULSE_ID_CHUNK_ROWS = chunkRowsFor(8);
 const PRESENT_CHUNK_ROWS = chunkRowsFor(1);
