@@ -58,10 +58,12 @@ export type NumericArray =
 /**
  * An attribute value. Writing: string (variable-length UTF-8), number (float64), bigint (int64),
  * typed array (1-D array of its type; a Buffer / Uint8Array is uint8). Reading gives the same
- * kinds back: integer scalars of up to 32 bits and float scalars as number, 64-bit integer
- * scalars as bigint, arrays as typed arrays, string arrays as string[].
+ * kinds back (see ReadAttributeValue): integer scalars of up to 32 bits and float scalars as
+ * number, 64-bit integer scalars as bigint, arrays as typed arrays.
  */
-export type AttributeValue = string | number | bigint | NumericArray | string[];
+export type AttributeValue = string | number | bigint | NumericArray;
+/** What attributes() gives back: an AttributeValue, or string[] for a string array attribute. */
+export type ReadAttributeValue = AttributeValue | string[];
 
 export interface DatasetData {
   type: StoredType;
@@ -450,10 +452,10 @@ export class H5File {
   }
 
   /** All attributes of an object, by name (see AttributeValue for the kinds). */
-  attributes(objectPath: string): Record<string, AttributeValue> {
+  attributes(objectPath: string): Record<string, ReadAttributeValue> {
     const h = this.open();
     const list = call(() => native().h5ReadAttributes(h, objectPath));
-    const out: Record<string, AttributeValue> = {};
+    const out: Record<string, ReadAttributeValue> = {};
     for (const a of list) {
       if (a.data === null) continue;
       if (Array.isArray(a.data)) {
