@@ -121,8 +121,12 @@ test('a consumer that stops reading: intake continues, memory stays bounded, dro
   assert.ok(first !== null);
   const p0 = pulseIdOf(first);
   const ids = await collect(live, p0 + 100);
-  assert.deepEqual(ids, range(p0 + 1, p0 + 100));
+  // Strictly increasing; anything missing (a loaded test machine can fall behind 500 Hz) was counted as dropped.
+  for (let i = 1; i < ids.length; i++) assert.ok(ids[i]! > ids[i - 1]!, `increasing at ${i}`);
   const later = await bufferStatus(status);
+  const liveStatus = later.replay.consumers.find((c) => c.consumer_id === live.consumerId)!;
+  const missing = ids.at(-1)! - p0 - ids.length;
+  assert.ok(missing <= liveStatus.dropped, `${missing} missing, ${liveStatus.dropped} counted as dropped`);
   assert.ok(later.input.received > s.input.received);
   await src.stop();
   assert.equal(await buf.stop('SIGTERM'), 0);
