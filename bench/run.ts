@@ -4,6 +4,7 @@ import { formatTable, type Bench, type BenchRow } from './table.js';
 const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   compression: () => import('./compression.js'),
   codec: () => import('./codec.js'),
+  h5: () => import('./h5.js'),
 };
 
 const args = process.argv.slice(2);

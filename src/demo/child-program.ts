@@ -4,6 +4,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../native/addon.js';
 
+export interface ChildProgramOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Keep only the last this many characters of stdout and of stderr (default: all). */
+  keepChars?: number;
+}
+
 export class ChildProgram {
   readonly child: ChildProcess;
   readonly exited: Promise<number | string>;
@@ -13,12 +20,18 @@ export class ChildProgram {
   constructor(
     readonly name: string,
     args: string[],
+    opts: ChildProgramOptions = {},
   ) {
-    this.child = spawn(process.execPath, [join(packageRoot(), 'dist', 'src', 'cli', `${name}.js`), ...args], {
+    const root = packageRoot();
+    this.child = spawn(process.execPath, [join(root, 'dist', 'src', 'cli', `${name}.js`), ...args], {
+      cwd: opts.cwd ?? root,
+      env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out = (this.out + d).slice(-64_000)));
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err = (this.err + d).slice(-64_000)));
+    const keep = opts.keepChars ?? Infinity;
+    const trim = (s: string) => (s.length > keep ? s.slice(-keep) : s);
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out = trim(this.out + d)));
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err = trim(this.err + d)));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   }
 
@@ -34,10 +47,10 @@ export class ChildProgram {
     return this.err;
   }
 
-  /** SIGTERM, then SIGKILL after graceMs; resolves with the exit status. */
-  async stop(graceMs = 5000): Promise<number | string> {
+  /** `signal` (SIGTERM), then SIGKILL after graceMs; resolves with the exit status. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<number | string> {
     if (this.running) {
-      this.child.kill('SIGTERM');
+      this.child.kill(signal);
       const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
       await this.exited;
       clearTimeout(t);

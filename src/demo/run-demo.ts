@@ -123,7 +123,7 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
   const log = opts.log;
   const children: ChildProgram[] = [];
   const start = (name: string, args: string[]) => {
-    const c = new ChildProgram(name, args);
+    const c = new ChildProgram(name, args, { keepChars: 64_000 });
     children.push(c);
     return c;
   };
