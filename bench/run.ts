@@ -5,6 +5,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   compression: () => import('./compression.js'),
   codec: () => import('./codec.js'),
   h5: () => import('./h5.js'),
+  buffer: () => import('./buffer.js'),
 };
 
 const args = process.argv.slice(2);
