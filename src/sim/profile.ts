@@ -9,8 +9,6 @@ import {
   BSREAD_TYPES,
   COMPRESSIONS,
   ENCODINGS,
-  isBsreadType,
-  isCompression,
   resolveChannelDef,
   type BsreadType,
   type ChannelDef,
@@ -419,7 +417,7 @@ export function buildProfile(spec: ProfileSpec, where = 'profile'): SimProfile {
   const specs = channelSpecsOf(checked);
   if (specs.length > MAX_CHANNELS) throw bad(where, `${specs.length} channels (at most ${MAX_CHANNELS})`);
   const seen = new Set<string>();
-  const channels: SimChannel[] = specs.map((c, i) => {
+  const channels: SimChannel[] = specs.map((c) => {
     const w = `${where}: channel ${c.name}`;
     if (seen.has(c.name)) throw bad(w, 'appears twice');
     seen.add(c.name);
@@ -430,7 +428,6 @@ export function buildProfile(spec: ProfileSpec, where = 'profile'): SimProfile {
       if (e instanceof BsreadError && !e.message.startsWith(w)) throw bad(w, e.message);
       throw e;
     }
-    void i;
     return Object.freeze({
       name: c.name,
       key: combine(mix32(seed ^ 0x5bd1e995), hashString(c.name)),
@@ -457,13 +454,6 @@ export function mergeSpecs(base: ProfileSpec, over: ProfileSpec): ProfileSpec {
   }
   return out;
 }
-
-/** Whether `t` is a numeric bsread type (re-exported check for CLI parsing). */
-export function isNumericType(t: string): boolean {
-  return isBsreadType(t) && t !== 'string';
-}
-
-export { isCompression };
 
 /** One requested channel: a name, optionally with its own modulo/offset (dispatcher §7.1, channels files §7.2). */
 export interface ChannelRequest {
