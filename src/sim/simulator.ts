@@ -2,10 +2,9 @@
 // steady rate. The schedule is absolute (message k is due at t0 + k / rate on the hrtime
 // clock), so timer lateness never accumulates into a drifting rate.
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
-import * as zmq from 'zeromq';
-import { BsreadError, errorMessage } from '../errors.js';
+import { BsreadError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { parseStreamAddress, type SendMode } from '../transport/index.js';
+import { StreamSender, type SendMode } from '../transport/index.js';
 import { encodeSimulatedMessage, HeaderCache } from './message.js';
 import type { SimProfile } from './profile.js';
 import { anyDue, isGap, pulseIdAt } from './values.js';
@@ -50,7 +49,7 @@ export interface SimulatorStats {
 const MAX_LAG_NS = 1_000_000_000n;
 
 export class Simulator {
-  private readonly socket: zmq.Push | zmq.Publisher;
+  private readonly sender: StreamSender;
   private readonly opts: SimulatorOptions;
   private readonly log: Logger;
   private readonly headers = new HeaderCache();
@@ -67,12 +66,12 @@ export class Simulator {
   /** Settles when sending has ended (count reached or stop()); rejects on a socket error. */
   readonly done: Promise<void>;
 
-  private constructor(socket: zmq.Push | zmq.Publisher, opts: SimulatorOptions, firstPulseId: number) {
-    this.socket = socket;
+  private constructor(sender: StreamSender, opts: SimulatorOptions, firstPulseId: number) {
+    this.sender = sender;
     this.opts = opts;
     this.log = opts.log ?? silentLogger();
     this.firstPulseId = firstPulseId;
-    this.endpoint = socket.lastEndpoint ?? opts.address;
+    this.endpoint = sender.endpoint || opts.address;
     this.done = this.run();
     // A caller that only stops us must not see an unhandled rejection.
     this.done.catch(() => undefined);
@@ -80,7 +79,6 @@ export class Simulator {
 
   /** Binds and starts sending. */
   static async start(opts: SimulatorOptions): Promise<Simulator> {
-    if (!/^tcp:\/\/[^:]+:0$/.test(opts.address)) parseStreamAddress(opts.address, 'bind address');
     const rate = opts.rate ?? opts.profile.rate;
     if (!Number.isFinite(rate) || rate < 0) throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `rate ${rate} is not a number ≥ 0`);
     if (opts.count !== undefined && (!Number.isSafeInteger(opts.count) || opts.count < 0)) {
@@ -88,19 +86,14 @@ export class Simulator {
     }
     const start = opts.startPulseId ?? opts.profile.startPulseId ?? pulseIdAt(Date.now());
     if (!Number.isSafeInteger(start) || start < 0) throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `start pulse id ${start} is not an integer ≥ 0`);
-    const common = {
-      sendHighWaterMark: opts.highWaterMark ?? 10,
+    const sender = await StreamSender.bind({
+      address: opts.address,
+      mode: opts.mode ?? 'push',
+      highWaterMark: opts.highWaterMark ?? 10,
+      dropWhenFull: opts.dropWhenFull ?? false,
       linger: opts.lingerMs ?? 0,
-      ...(opts.dropWhenFull ? { sendTimeout: 0 } : {}),
-    };
-    const socket = (opts.mode ?? 'push') === 'pub' ? new zmq.Publisher(common) : new zmq.Push(common);
-    try {
-      await socket.bind(opts.address);
-    } catch (e) {
-      socket.close();
-      throw new BsreadError('BSREAD_ERR_TRANSPORT', `cannot bind ${opts.address}: ${errorMessage(e)}`, { cause: e });
-    }
-    return new Simulator(socket, opts, start);
+    });
+    return new Simulator(sender, opts, start);
   }
 
   stats(): SimulatorStats {
@@ -118,7 +111,7 @@ export class Simulator {
     if (this.closed) return;
     this.closed = true;
     if (this.statsTimer !== undefined) clearInterval(this.statsTimer);
-    this.socket.close();
+    this.sender.close();
   }
 
   private startStats(): void {
@@ -140,17 +133,9 @@ export class Simulator {
   }
 
   private async send(frames: Buffer[]): Promise<boolean> {
-    try {
-      await this.socket.send(frames);
-      return true;
-    } catch (e) {
-      if (this.closed) return false;
-      if (this.opts.dropWhenFull && (e as { code?: unknown }).code === 'EAGAIN') {
-        this.dropped++;
-        return false;
-      }
-      throw new BsreadError('BSREAD_ERR_TRANSPORT', `send on ${this.endpoint} failed: ${errorMessage(e)}`, { cause: e });
-    }
+    const sent = await this.sender.send(frames);
+    this.dropped = this.sender.dropped;
+    return sent;
   }
 
   private async run(): Promise<void> {

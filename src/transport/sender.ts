@@ -16,6 +16,11 @@ export interface StreamSenderOptions {
    * otherwise send() waits until the peer takes it.
    */
   dropWhenFull?: boolean;
+  /**
+   * How long close() lets ZeroMQ deliver messages still queued (ms). Default 0: a program that
+   * stops drops its queue at once; a sender of a fixed count needs a linger to deliver it all.
+   */
+  linger?: number;
 }
 
 export class StreamSender {
@@ -34,7 +39,7 @@ export class StreamSender {
     if (!/^tcp:\/\/[^:]+:0$/.test(opts.address)) parseStreamAddress(opts.address, 'bind address');
     const common = {
       sendHighWaterMark: opts.highWaterMark ?? 10,
-      linger: 0,
+      linger: opts.linger ?? 0,
       ...(opts.dropWhenFull ? { sendTimeout: 0 } : {}),
     };
     const socket = (opts.mode ?? 'push') === 'pub' ? new zmq.Publisher(common) : new zmq.Push(common);
