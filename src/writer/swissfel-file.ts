@@ -92,6 +92,8 @@ export class SwissFelFile {
   private rowPulseIds = new Float64Array(1024);
   private readonly errorCounts: Record<string, number> = {};
   private lastFlushMs: number;
+  /** Messages to write before some batch can be due: the channels are only scanned then. */
+  private untilDueCheck = 1;
   private closed = false;
 
   private constructor(file: H5File, opts: SwissFelFileOptions) {
@@ -205,7 +207,7 @@ export class SwissFelFile {
     this.pushRowPulseId(pid);
     this.rowCount = row + 1;
     // The row is complete in memory; now the I/O (which may throw and is retried later).
-    for (const ch of this.channels.values()) if (ch.due) ch.flush();
+    if (--this.untilDueCheck <= 0) this.writeDueBatches();
     this.flushIfDue();
     return { written: true, channelErrors: errors };
   }
@@ -301,6 +303,18 @@ export class SwissFelFile {
     this.rowPulseIds[this.rowCount] = pid;
   }
 
+  /** Appends the batches that are due; notes when the next one can be. */
+  private writeDueBatches(): void {
+    this.untilDueCheck = 1; // if an append throws: scan again after the next message
+    let room = Infinity;
+    for (const ch of this.channels.values()) {
+      if (ch.due) ch.flush();
+      const r = ch.roomLeft;
+      if (r < room) room = r;
+    }
+    this.untilDueCheck = Math.max(1, room === Infinity ? 1 : room);
+  }
+
   /** /general/* as sf_bsread_writer: at the first written message, scalar fixed-length strings. */
   private writeGeneral(): void {
     const values = generalValues(this.parameters);
@@ -322,6 +336,7 @@ export class SwissFelFile {
       if (rowBytesOf(entry) === 0 && entry.type !== 'string') return 'bad_field';
       if (!ch.canReplace) return 'too_many_changes';
       ch.startData(entry, this.kindOptions);
+      this.untilDueCheck = 1;
     }
     ch.lastEntry = entry;
     return null;
@@ -351,6 +366,7 @@ export class SwissFelFile {
         ch = new Channel(this.file, name, this.rowCount);
         this.channels.set(name, ch);
         this.channelVersion++;
+        this.untilDueCheck = 1;
       }
       slots[i] = ch;
     }

@@ -99,6 +99,12 @@ export class Channel {
     return this.pulseId.due || this.present.due || (this.data !== null && this.data.due);
   }
 
+  /** Rows that can be recorded before any of the channel's batches is due. */
+  get roomLeft(): number {
+    const r = Math.min(this.pulseId.roomLeft, this.present.roomLeft);
+    return this.data === null ? r : Math.min(r, this.data.roomLeft);
+  }
+
   flush(): void {
     this.data?.flush();
     this.pulseId.flush();

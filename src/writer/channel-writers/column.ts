@@ -40,6 +40,10 @@ export class NumericColumn {
     return this.pending >= this.batchRows;
   }
 
+  get roomLeft(): number {
+    return Math.max(0, this.batchRows - this.pending);
+  }
+
   /** Byte offset of a new row in the buffer (its content is whatever was there before). */
   private next(): number {
     const off = this.pending * this.rowBytes;

@@ -29,6 +29,10 @@ export class NumericWriter implements DataWriter {
     return this.col.due;
   }
 
+  get roomLeft(): number {
+    return this.col.roomLeft;
+  }
+
   append(msg: BsreadMessage, i: number): boolean {
     const b = msg.bytes(i);
     if (b === null) {

@@ -29,6 +29,10 @@ export abstract class RowRefs {
     return this.pending.length >= this.batchRows;
   }
 
+  get roomLeft(): number {
+    return Math.max(0, this.batchRows - this.pending.length);
+  }
+
   protected push(row: Uint8Array | null): void {
     this.pending.push(row);
   }

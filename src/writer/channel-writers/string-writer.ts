@@ -32,6 +32,10 @@ export class StringWriter implements DataWriter {
     return this.pending.length >= BATCH_ROWS;
   }
 
+  get roomLeft(): number {
+    return Math.max(0, BATCH_ROWS - this.pending.length);
+  }
+
   append(msg: BsreadMessage, i: number): boolean {
     const v = msg.value(i);
     if (v === null) {

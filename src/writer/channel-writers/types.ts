@@ -28,6 +28,8 @@ export interface DataWriter {
   readonly rows: number;
   /** Enough rows are buffered to be worth an append. */
   readonly due: boolean;
+  /** Rows that can still be recorded before `due` turns true (0 when due). */
+  readonly roomLeft: number;
   /**
    * Records the value of channel `i` of `msg` as the next row; returns false (and records a
    * missing row) when the message turns out to carry no value. Throws MalformedMessageError
