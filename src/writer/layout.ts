@@ -119,8 +119,9 @@ export function numericChunkShape(rowShape: readonly number[], elemSize: number)
   for (let d = 0; d < rowShape.length; d++) {
     let inner = elemSize;
     for (let e = d + 1; e < rowShape.length; e++) inner *= rowShape[e]!;
-    if (inner * rowShape[d]! <= MAX_CHUNK_BYTES) {
-      chunk[d + 1] = Math.max(1, Math.floor(MAX_CHUNK_BYTES / inner));
+    if (inner <= MAX_CHUNK_BYTES) {
+      // One step of this dimension fits: take as many steps as fit (fewer than the whole row).
+      chunk[d + 1] = Math.max(1, Math.min(rowShape[d]!, Math.floor(MAX_CHUNK_BYTES / inner)));
       return chunk;
     }
     chunk[d + 1] = 1; // even one step of this dimension is too big: go one dimension deeper

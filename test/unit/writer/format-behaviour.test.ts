@@ -278,3 +278,23 @@ test('duplicate and unusable channel names are counted, not written', () => {
   assert.deepEqual(f.channelErrorCounts(), { duplicate_channel: 1, bad_channel_name: 2 });
   f.close();
 });
+
+test('rows above 4 MiB are split across chunks and read back exactly', () => {
+  const path = join(tempDir(), 'big.h5');
+  const img = (k: number) => Uint8Array.from({ length: 1500 * 3000 }, (_, j) => (j * 7 + k) & 0xff);
+  const def = { name: 'BIG', type: 'uint8' as const, shape: [3000, 1500] };
+  writeFile(path, [message(1, [{ def, value: { shape: [1500, 3000], data: img(1) } }]), message(2, [{ def, value: null }]), message(3, [{ def, value: { shape: [1500, 3000], data: img(3) } }])]);
+  const f = H5File.openReadOnly(path);
+  try {
+    const info = f.info('/data/BIG/data');
+    assert.deepEqual(info.shape, [3, 1500, 3000]);
+    assert.deepEqual(info.chunkShape, [1, 1398, 3000]);
+    const d = f.read('/data/BIG/data').data as Buffer;
+    const n = 1500 * 3000;
+    assert.ok(d.subarray(0, n).equals(img(1)));
+    assert.ok(d.subarray(n, 2 * n).equals(new Uint8Array(n)));
+    assert.ok(d.subarray(2 * n).equals(img(3)));
+  } finally {
+    f.close();
+  }
+});
