@@ -8,7 +8,7 @@ process.stdout.write('sf-bsread demo: simulated SwissFEL sources -> dispatcher -
 try {
   const summary = await runDemo({ ...DEFAULT_DEMO_OPTIONS, outputDir, log: (l) => process.stdout.write(l + '\n') });
   process.stdout.write(`\ndone: ${summary.rows} pulses of ${summary.channels.length} channels in ${summary.path}\n`);
-  process.stdout.write(`read it with: python3 -c "import h5py; f = h5py.File('${summary.path}'); print(list(f['data']))"\n`);
+  process.stdout.write(`read it with: /usr/bin/python3 -c "import h5py; f = h5py.File('${summary.path}'); print(list(f['data']))"\n`);
 } catch (e) {
   process.stderr.write(`demo failed: ${errorMessage(e)}\n`);
   process.exitCode = 1;

@@ -29,7 +29,7 @@ export const DEFAULT_DEMO_OPTIONS: Omit<DemoOptions, 'log'> = {
   channels: 40,
   warmupSeconds: 4,
   pastPulses: 200,
-  pulses: 500,
+  pulses: 300,
 };
 
 const CAMERA = 'SLG-LCAM-C041:FPICTURE';

@@ -36,12 +36,15 @@ result = {
 }
 `,
   );
-  // The demo asks for 41 channels (40 + the camera) and a range of 500 pulses.
-  assert.equal(r.channels.length, 41);
+  // The demo writes the channels of its channels file and a range of 300 pulses.
+  const asked = /channels file with (\d+) channels/.exec(stdout);
+  assert.ok(asked, stdout);
+  assert.equal(r.channels.length, Number(asked[1]));
+  assert.ok(r.channels.length >= 24, 'a few dozen channels');
   assert.ok(r.channels.includes('SLG-LCAM-C041:FPICTURE'));
-  assert.deepEqual(r.rows, [500], 'every channel has one row per pulse of the range');
-  assert.deepEqual(r.camera, [500, 1024, 1024]);
-  assert.equal(r.last - r.first + 1, 500);
+  assert.deepEqual(r.rows, [300], 'every channel has one row per pulse of the range');
+  assert.deepEqual(r.camera, [300, 1024, 1024]);
+  assert.equal(r.last - r.first + 1, 300);
   assert.deepEqual(r.general, ['created', 'instrument', 'process', 'user']);
   const requested = /PUT \/start_pulse_id\/(\d+).*PUT \/stop_pulse_id\/(\d+)/.exec(stdout);
   assert.ok(requested, stdout);
