@@ -158,7 +158,8 @@ export function compressionError(e: unknown, what: string, channel?: string): Bs
   return new MalformedMessageError('decompress', `${what}: ${detail}`, channel, { cause: e });
 }
 
-const MAX_RANK = 32;
+// HDF5 datasets have at most 32 dimensions; the h5 layer takes at most 31 sizes per shape.
+const MAX_RANK = 31;
 
 function parseShape(v: unknown, name: string): number[] {
   if (v === undefined || v === null) return [1];

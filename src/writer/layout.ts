@@ -170,6 +170,34 @@ export function rowBytesOf(def: ChannelDef): number {
   return TYPES[def.type].size * dataRowShape(def).reduce((a, b) => a * b, 1);
 }
 
+/**
+ * What the h5 layer accepts (native/h5.cc, h5_dataset.cc): at most 31 sizes per shape argument,
+ * and a plain dataset's chunk shape is [rows, ...rowShape], so its rows have at most 30
+ * dimensions (a direct bitshuffle dataset's at most 31); rows of at most 1 TiB; a direct
+ * bitshuffle row is one chunk, and HDF5 chunks are below 4 GiB.
+ */
+export const MAX_ROW_RANK = 30;
+export const MAX_DIRECT_ROW_RANK = 31;
+export const MAX_ROW_BYTES = 2 ** 40;
+export const MAX_DIRECT_ROW_BYTES = 2 ** 32 - 1;
+
+/**
+ * Why a numeric definition cannot get a `data` dataset (the h5 layer would refuse it), or null.
+ * Strings always can (their shape is ignored). The writer counts such a value as `bad_field`.
+ */
+export function definitionProblem(def: ChannelDef, opts: KindOptions): string | null {
+  if (def.type === 'string') return null;
+  const rowShape = dataRowShape(def);
+  const rowBytes = rowBytesOf(def);
+  if (rowBytes === 0) return `channel ${def.name}: shape ${JSON.stringify(def.shape)} has no elements`;
+  const direct = dataKind(def, opts) === 'bitshuffle-direct';
+  const maxRank = direct ? MAX_DIRECT_ROW_RANK : MAX_ROW_RANK;
+  if (rowShape.length > maxRank) return `channel ${def.name}: shape has ${rowShape.length} dimensions (at most ${maxRank})`;
+  const maxBytes = direct ? MAX_DIRECT_ROW_BYTES : MAX_ROW_BYTES;
+  if (!(rowBytes <= maxBytes)) return `channel ${def.name}: a row of ${rowBytes} bytes (at most ${maxBytes})`;
+  return null;
+}
+
 /** How a channel's values are stored: the kind of channel writer (style point 5). */
 export type DataKind = 'numeric' | 'large-array' | 'string' | 'bitshuffle-direct';
 

@@ -21,7 +21,7 @@ import {
   channelNameProblem,
   generalPath,
   generalValues,
-  rowBytesOf,
+  definitionProblem,
   type BitshuffleStorage,
   type KindOptions,
 } from './layout.js';
@@ -61,7 +61,14 @@ export interface WriteResult {
 }
 
 /** Channel-error kinds of our own, beside the codec's MalformedKind values. */
-export type WriterChannelErrorKind = 'duplicate_channel' | 'bad_channel_name' | 'too_many_changes';
+export type WriterChannelErrorKind =
+  | 'duplicate_channel'
+  | 'bad_channel_name'
+  | 'too_many_changes'
+  /** libhdf5 refused to create the channel's datasets (the value is written as missing). */
+  | 'h5_error'
+  /** Any other unexpected exception while writing one channel's value (a bug; written as missing). */
+  | 'internal_error';
 
 /** How the channels of one data header map onto the file's channels (built once per header). */
 interface HeaderPlan {
@@ -144,8 +151,11 @@ export class SwissFelFile {
   /**
    * Writes one row for every channel known so far: the message's channels (matched by name)
    * and, as missing, known channels the message lacks. Malformed values are written as missing
-   * and counted. Throws H5Error when libhdf5 fails; the row then stays in memory (a later flush
-   * or close retries it) and the object stays closable.
+   * and counted. No problem of one channel escapes: a malformed value, an unusable definition or
+   * a libhdf5 failure creating that channel's datasets makes its value missing and is counted
+   * (channelErrorCounts); the other channels are written and rows stay aligned. Throws H5Error
+   * only for file-level failures (/general, appending batches, flushing); the row then stays in
+   * memory (a later flush or close retries it) and the object stays closable.
    */
   write(msg: BsreadMessage): WriteResult {
     this.checkOpen();
@@ -166,36 +176,10 @@ export class SwissFelFile {
           }
           continue;
         }
-        if (!msg.isPresent(i)) {
-          ch.recordMissing();
-          continue;
-        }
-        const entry = entries[i]!;
-        if (entry !== ch.lastEntry) {
-          const problem = this.checkDefinition(ch, entry);
-          if (problem !== null) {
-            this.count(problem);
-            errors++;
-            ch.recordMissing();
-            continue;
-          }
-        }
-        let ok: boolean;
-        try {
-          ok = ch.data!.append(msg, i);
-        } catch (e) {
-          if (!(e instanceof MalformedMessageError)) throw e;
-          this.count(e.kind);
+        const problem = this.writeValue(ch, msg, i, entries[i]!, row, pid);
+        if (problem !== null) {
+          this.count(problem);
           errors++;
-          ch.data!.appendMissing();
-          ok = false;
-        }
-        if (ok) {
-          ch.pulseId.pushInt64(pid);
-          ch.present.pushU8(1);
-        } else {
-          ch.pulseId.pushZero();
-          ch.present.pushU8(0);
         }
       }
       for (const ch of plan.absent) ch.recordMissing();
@@ -325,6 +309,42 @@ export class SwissFelFile {
   }
 
   /**
+   * Records channel `i` of `msg` as row `row` of `ch`. Never throws for a problem of this channel
+   * (rule: one channel's trouble must not stop the recording): a malformed value, an unusable
+   * definition, or a failure to create the channel's new dataset (H5Error) becomes a missing row
+   * and the returned error kind; the channel stays at exactly `row` + 1 rows.
+   */
+  private writeValue(ch: Channel, msg: BsreadMessage, i: number, entry: ChannelEntry, row: number, pid: number): string | null {
+    try {
+      if (!msg.isPresent(i)) {
+        ch.recordMissing();
+        return null;
+      }
+      if (entry !== ch.lastEntry) {
+        const problem = this.checkDefinition(ch, entry);
+        if (problem !== null) {
+          ch.recordMissing();
+          return problem;
+        }
+      }
+      if (ch.data!.append(msg, i)) {
+        ch.pulseId.pushInt64(pid);
+        ch.present.pushU8(1);
+      } else {
+        ch.pulseId.pushZero();
+        ch.present.pushU8(0);
+      }
+      return null;
+    } catch (e) {
+      const kind = e instanceof MalformedMessageError ? e.kind : e instanceof H5Error ? 'h5_error' : 'internal_error';
+      // Whatever was recorded for this row is only buffered: drop it, then record a missing row.
+      if (ch.rows > row || (ch.data !== null && ch.data.rows > row)) ch.setRows(row);
+      ch.recordMissing();
+      return kind;
+    }
+  }
+
+  /**
    * A present value whose entry object differs from the last one seen: same definition (a new
    * header with the same channel) → nothing to do; new definition → a new `data` (§8.2).
    * Returns a problem kind when the value cannot be written (it is then written as missing).
@@ -333,7 +353,7 @@ export class SwissFelFile {
     if (entry.invalid !== undefined) return entry.invalid.kind; // not remembered: checked each time
     const current = ch.data;
     if (current === null || current.def.key !== entry.key) {
-      if (rowBytesOf(entry) === 0 && entry.type !== 'string') return 'bad_field';
+      if (definitionProblem(entry, this.kindOptions) !== null) return 'bad_field';
       if (!ch.canReplace) return 'too_many_changes';
       ch.startData(entry, this.kindOptions);
       this.untilDueCheck = 1;
@@ -363,7 +383,14 @@ export class SwissFelFile {
       }
       let ch = this.channels.get(name);
       if (ch === undefined) {
-        ch = new Channel(this.file, name, this.rowCount);
+        try {
+          ch = new Channel(this.file, name, this.rowCount);
+        } catch (e) {
+          // libhdf5 refused the group or its datasets: this channel only is not written (the
+          // plan is rebuilt, and creation retried, when the set of channels changes).
+          slotErrors[i] = e instanceof H5Error ? 'h5_error' : 'internal_error';
+          continue;
+        }
         this.channels.set(name, ch);
         this.channelVersion++;
         this.untilDueCheck = 1;

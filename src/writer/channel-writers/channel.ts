@@ -70,22 +70,41 @@ export class Channel {
   /**
    * Starts `data` for a new definition (§8.2): a previous `data` is cut to the current row count
    * and moved to data(k), k the smallest free index; the new one starts with fill rows for all
-   * earlier rows. Call only when canReplace.
+   * earlier rows. Call only when canReplace. All or nothing: when it throws (the new dataset
+   * cannot be created...), the channel is as before (the old `data` moved back; should even
+   * that fail, it stays at data(k) as an earlier incarnation and `data` is null, which is
+   * consistent too: the next value starts a new `data`).
    */
   startData(def: ChannelDef, kindOptions: KindOptions): void {
     const rows = this.rows;
+    const create = (): DataWriter => DATA_WRITERS[dataKind(def, kindOptions)]({ file: this.file, path: dataPath(this.name), def, rowsBefore: rows });
     const old = this.data;
-    if (old !== null) {
-      const k = nextReplacementIndex(this.usedK);
-      if (k === null) throw new Error(`channel ${this.name}: no free data(k) left`);
-      old.flush();
-      old.setRows(rows);
-      this.file.move(dataPath(this.name), replacedDataPath(this.name, k));
-      this.usedK.add(k);
-      this.retired.push(old);
-      this.data = null;
+    if (old === null) {
+      this.data = create();
+      return;
     }
-    this.data = DATA_WRITERS[dataKind(def, kindOptions)]({ file: this.file, path: dataPath(this.name), def, rowsBefore: rows });
+    const k = nextReplacementIndex(this.usedK);
+    if (k === null) throw new Error(`channel ${this.name}: no free data(k) left`);
+    old.flush();
+    old.setRows(rows);
+    this.file.move(dataPath(this.name), replacedDataPath(this.name, k));
+    let fresh: DataWriter;
+    try {
+      fresh = create();
+    } catch (e) {
+      this.lastEntry = null; // the next value is checked again
+      try {
+        this.file.move(replacedDataPath(this.name, k), dataPath(this.name));
+      } catch {
+        this.usedK.add(k);
+        this.retired.push(old);
+        this.data = null;
+      }
+      throw e;
+    }
+    this.usedK.add(k);
+    this.retired.push(old);
+    this.data = fresh;
   }
 
   /** Records a missing row in every dataset. */

@@ -1,0 +1,15 @@
+// Decoder robustness (review findings): shapes the writer cannot store, the header cache, strings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDataHeader } from '../../../src/bsread/header.js';
+
+const header = (channels: unknown[]) => Buffer.from(JSON.stringify({ htype: 'bsr_d-1.1', channels }));
+
+test('finding 1: a shape of 32 sizes is an invalid entry (bad_field); 31 sizes are accepted', () => {
+  const h = parseDataHeader(header([{ name: 'A', shape: Array(32).fill(1) }, { name: 'B', shape: Array(31).fill(1) }]), 'none');
+  const a = h.channels[0]!;
+  assert.equal(a.invalid?.kind, 'bad_field');
+  const b = h.channels[1]!;
+  assert.equal(b.invalid, undefined);
+  assert.equal(b.invalid === undefined ? b.shape.length : -1, 31);
+});

@@ -1,0 +1,119 @@
+// SwissFelFile under bad input and failures (review findings): one bad channel never stops the
+// recording, never shifts rows against pulse_id, never makes the file unreadable.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { BsreadReceiver, type BsreadMessage } from '../../../src/bsread/index.js';
+import { H5Error } from '../../../src/errors.js';
+import { H5File } from '../../../src/h5/index.js';
+import { SwissFelFile } from '../../../src/writer/swissfel-file.js';
+import { tempDir } from './format-util.js';
+
+interface RawChannel {
+  hdr: Record<string, unknown>;
+  value: Uint8Array;
+}
+
+const receiver = new BsreadReceiver();
+
+/** A message from hand-made frames: any header (lying shapes...), any value bytes. */
+function raw(pulseId: number, chans: RawChannel[]): BsreadMessage {
+  const dh = Buffer.from(JSON.stringify({ htype: 'bsr_d-1.1', channels: chans.map((c) => c.hdr) }));
+  const hash = createHash('md5').update(dh).digest('hex');
+  const main = Buffer.from(JSON.stringify({ htype: 'bsr_m-1.1', hash, pulse_id: pulseId, global_timestamp: { sec: 1700000000, ns: 0 } }));
+  const frames: Uint8Array[] = [main, dh];
+  for (const c of chans) frames.push(c.value, c.value.length > 0 ? Buffer.alloc(16) : Buffer.alloc(0));
+  const m = receiver.open(frames);
+  if (m.kind !== 'data') throw new Error('not a data message');
+  return m;
+}
+
+function f64(x: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(x);
+  return b;
+}
+
+const scalar = (name: string, p: number): RawChannel => ({ hdr: { name, type: 'float64' }, value: f64(p) });
+
+/** Reads datasets of a closed file: float64/int64/uint8 as number arrays, strings as strings. */
+function readBack(path: string, fn: (f: H5File) => void): void {
+  const f = H5File.openReadOnly(path);
+  try {
+    fn(f);
+  } finally {
+    f.close();
+  }
+}
+
+function numbers(f: H5File, path: string): number[] {
+  const d = f.read(path);
+  const b = d.data as Buffer;
+  if (d.type === 'float64') return Array.from(new Float64Array(b.buffer, b.byteOffset, b.length / 8));
+  if (d.type === 'int64') return Array.from(new BigInt64Array(b.buffer, b.byteOffset, b.length / 8), Number);
+  if (d.type === 'uint8') return Array.from(b);
+  throw new Error(`unexpected type ${d.type} at ${path}`);
+}
+
+/** Every channel's pulse_id matches its is_data_present and the message pulse ids. */
+function assertAligned(f: H5File, channel: string, pulseIds: number[], present: boolean[]): void {
+  assert.deepEqual(numbers(f, `/data/${channel}/pulse_id`), pulseIds.map((p, k) => (present[k] ? p : 0)), `${channel}/pulse_id`);
+  assert.deepEqual(numbers(f, `/data/${channel}/is_data_present`), present.map((p) => (p ? 1 : 0)), `${channel}/is_data_present`);
+}
+
+test('finding 1: a definition the h5 layer refuses (31 dims, rows over 1 TiB) is bad_field; the recording goes on', () => {
+  const path = join(tempDir(), 'rank.h5');
+  const f = SwissFelFile.create({ path });
+  const results = [
+    f.write(raw(1, [scalar('good', 1), scalar('odd', 1)])),
+    // 31 dimensions: the decoder accepts it, a plain dataset's chunk shape cannot have 32 entries.
+    f.write(raw(2, [scalar('good', 2), { hdr: { name: 'odd', type: 'float64', shape: Array(31).fill(1) }, value: f64(2) }])),
+    // A row of 2^50 bytes: the h5 layer refuses rows over 1 TiB.
+    f.write(raw(3, [scalar('good', 3), { hdr: { name: 'odd', type: 'uint8', shape: [2 ** 30, 2 ** 20] }, value: f64(3) }])),
+    f.write(raw(4, [scalar('good', 4), scalar('odd', 4)])),
+    f.write(raw(5, [scalar('good', 5), { hdr: { name: 'new', type: 'uint8', shape: [2 ** 30, 2 ** 20] }, value: f64(5) }])),
+    f.write(raw(6, [scalar('good', 6), scalar('odd', 6), scalar('new', 6)])),
+  ];
+  assert.deepEqual(
+    results.map((r) => r.channelErrors),
+    [0, 1, 1, 0, 1, 0],
+  );
+  assert.deepEqual(f.channelErrorCounts(), { bad_field: 3 });
+  f.close();
+  readBack(path, (h) => {
+    assert.deepEqual(numbers(h, '/data/good/data'), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(numbers(h, '/data/odd/data'), [1, 0, 0, 4, 0, 6]);
+    assertAligned(h, 'odd', [1, 2, 3, 4, 5, 6], [true, false, false, true, false, true]);
+    assert.deepEqual(numbers(h, '/data/new/data'), [0, 0, 0, 0, 0, 6]);
+    assertAligned(h, 'new', [1, 2, 3, 4, 5, 6], [false, false, false, false, false, true]);
+    assert.equal(h.exists('/data/odd/data(1)'), false);
+  });
+});
+
+test('finding 1: an H5Error creating one channel\'s new dataset is a per-channel error; the old data stays', () => {
+  const path = join(tempDir(), 'h5fail.h5');
+  const f = SwissFelFile.create({ path });
+  f.write(raw(1, [scalar('A', 1), scalar('B', 1)]));
+  const file = (f as unknown as { file: H5File }).file;
+  const real = file.createNumericDataset.bind(file);
+  let failing = true;
+  file.createNumericDataset = (p, o) => {
+    if (failing && p.startsWith('/data/A/') || p.startsWith('/data/C/')) throw new H5Error(`simulated failure creating ${p}`, 'H5Dcreate2');
+    return real(p, o);
+  };
+  const int32 = (name: string, v: number): RawChannel => ({ hdr: { name, type: 'int32' }, value: Buffer.from(new Int32Array([v]).buffer) });
+  // A changes its definition, but its new dataset cannot be created; C is new and cannot be created.
+  assert.equal(f.write(raw(2, [int32('A', 2), scalar('B', 2), scalar('C', 2)])).channelErrors, 2);
+  assert.equal(f.write(raw(3, [scalar('A', 3), scalar('B', 3), scalar('C', 3)])).channelErrors, 1);
+  failing = false;
+  assert.equal(f.write(raw(4, [int32('A', 4), scalar('B', 4)])).channelErrors, 0);
+  assert.deepEqual(f.channelErrorCounts(), { h5_error: 3 });
+  f.close();
+  readBack(path, (h) => {
+    assert.deepEqual(numbers(h, '/data/B/data'), [1, 2, 3, 4]);
+    assert.deepEqual(numbers(h, '/data/A/data(1)'), [1, 0, 3]);
+    assertAligned(h, 'A', [1, 2, 3, 4], [true, false, true, true]);
+    assert.equal(h.exists('/data/C/pulse_id'), false);
+  });
+});
