@@ -56,14 +56,22 @@ async function main(): Promise<number> {
   let start = first + 200;
   let ranges = 0;
   let rows = 0;
-  while (Date.now() - t0 < MINUTES * 60_000) {
-    const stop = start + perRange - 1;
-    const path = join(dir, `range-${ranges}.h5`);
+  // The writer of the next range is started (waiting, from a future pulse id) while the current
+  // one writes, so the ranges are back to back and no start-up time falls between them.
+  const prepare = async (from: number, index: number) => {
+    const to = from + perRange - 1;
+    const path = join(dir, `range-${index}.h5`);
     const w = await startWriter(`tcp://127.0.0.1:${out}`, path);
     await w.call('POST', '/parameters', JSON.stringify(PARAMETERS));
-    await w.call('PUT', `/stop_pulse_id/${stop}`);
-    const r = await w.call('PUT', `/start_pulse_id/${start}`);
-    if (r.state !== 'ok') failures.push(`range ${ranges}: start refused: ${r.status}`);
+    await w.call('PUT', `/stop_pulse_id/${to}`);
+    const r = await w.call('PUT', `/start_pulse_id/${from}`);
+    if (r.state !== 'ok') failures.push(`range ${index}: start refused: ${r.status}`);
+    return { w, path, stop: to };
+  };
+  let nextWriter = prepare(start, 0);
+  while (Date.now() - t0 < MINUTES * 60_000) {
+    const { w, path, stop } = await nextWriter;
+    nextWriter = prepare(stop + 1, ranges + 1);
     const pid = w.proc.child.pid!;
     await new Promise((res) => setTimeout(res, 3000));
     const wStart = rssKb(pid);
@@ -99,6 +107,9 @@ result = {"rows": int(len(p)), "first": int(p[0]) if len(p) else -1, "last": int
     ranges++;
     start = stop + 1;
   }
+  const pending = await nextWriter;
+  await pending.w.proc.stop('SIGTERM');
+  rmSync(pending.path, { force: true });
   const bs = await bufferStatus(statusPort);
   rss.sim.end = rssKb(sim.child.pid!);
   rss.buffer.end = rssKb(buffer.child.pid!);
