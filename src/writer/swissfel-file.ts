@@ -13,6 +13,7 @@ import type { BsreadMessage, ChannelEntry, DataHeader } from '../bsread/index.js
 import { BsreadError, H5Error, MalformedMessageError } from '../errors.js';
 import { H5File } from '../h5/index.js';
 import { Channel } from './channel-writers/channel.js';
+import { checkValue } from './channel-writers/values.js';
 import {
   DATA_GROUP,
   GENERAL_GROUP,
@@ -83,6 +84,8 @@ interface HeaderPlan {
 }
 
 const EMPTY_PARAMETERS: Record<string, string> = {};
+/** checkDefinition: the value is missing after all (not an error). */
+const MISSING = '';
 
 export class SwissFelFile {
   readonly path: string;
@@ -321,10 +324,10 @@ export class SwissFelFile {
         return null;
       }
       if (entry !== ch.lastEntry) {
-        const problem = this.checkDefinition(ch, entry);
+        const problem = this.checkDefinition(ch, entry, msg, i);
         if (problem !== null) {
           ch.recordMissing();
-          return problem;
+          return problem === MISSING ? null : problem;
         }
       }
       if (ch.data!.append(msg, i)) {
@@ -346,14 +349,18 @@ export class SwissFelFile {
 
   /**
    * A present value whose entry object differs from the last one seen: same definition (a new
-   * header with the same channel) → nothing to do; new definition → a new `data` (§8.2).
-   * Returns a problem kind when the value cannot be written (it is then written as missing).
+   * header with the same channel) → nothing to do; new definition → a new `data` (§8.2), but
+   * only once the value is known to be good for it: it is obtained and checked first (a
+   * definition change seen with a missing value is ignored, one with a malformed value throws
+   * its MalformedMessageError and is ignored too). Returns a problem kind when the value cannot
+   * be written, MISSING when it turned out to be missing (both: written as missing).
    */
-  private checkDefinition(ch: Channel, entry: ChannelEntry): string | null {
+  private checkDefinition(ch: Channel, entry: ChannelEntry, msg: BsreadMessage, i: number): string | null {
     if (entry.invalid !== undefined) return entry.invalid.kind; // not remembered: checked each time
     const current = ch.data;
     if (current === null || current.def.key !== entry.key) {
       if (definitionProblem(entry, this.kindOptions) !== null) return 'bad_field';
+      if (!checkValue(entry, this.kindOptions, msg, i)) return MISSING;
       if (!ch.canReplace) return 'too_many_changes';
       ch.startData(entry, this.kindOptions);
       this.untilDueCheck = 1;

@@ -8,6 +8,7 @@ import type { BitshuffleDataset } from '../../h5/index.js';
 import { dataRowShape, hdf5Type } from '../layout.js';
 import { RowRefs } from './row-refs.js';
 import type { DataWriter, DataWriterContext } from './types.js';
+import { directChunk } from './values.js';
 
 /** Compressed rows collected before one direct-chunk-write call. */
 export const DIRECT_BATCH_ROWS = 8;
@@ -24,7 +25,7 @@ export class BitshuffleWriter extends RowRefs implements DataWriter {
 
   append(msg: BsreadMessage, i: number): boolean {
     // Checks the declared size (throws MalformedMessageError); the LZ4 blocks are not decoded.
-    const chunk = msg.compressedChunk(i);
+    const chunk = directChunk(this.def, msg, i);
     this.push(chunk);
     return chunk !== null;
   }

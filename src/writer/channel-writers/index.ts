@@ -14,4 +14,5 @@ export const DATA_WRITERS: Readonly<Record<DataKind, DataWriterFactory>> = Objec
 });
 
 export { NumericColumn } from './column.js';
+export { checkValue } from './values.js';
 export type { DataWriter, DataWriterContext, DataWriterFactory } from './types.js';

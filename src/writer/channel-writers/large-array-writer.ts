@@ -1,11 +1,11 @@
 // Plain numeric rows of LARGE_ROW_BYTES or more (camera images, long waveforms, decompressed
 // bitshuffle/lz4 images): appended straight from the message's little-endian bytes, one row per
 // call (libhdf5 writes such rows without copying them), at the end of each write().
-import { MalformedMessageError } from '../../errors.js';
 import { TYPES, type BsreadMessage, type ChannelDef } from '../../bsread/index.js';
 import type { NumericDataset } from '../../h5/index.js';
 import { dataRowShape, hdf5Type, numericChunkShape } from '../layout.js';
 import { RowRefs } from './row-refs.js';
+import { numericRow } from './values.js';
 import type { DataWriter, DataWriterContext } from './types.js';
 
 export class LargeArrayWriter extends RowRefs implements DataWriter {
@@ -26,10 +26,7 @@ export class LargeArrayWriter extends RowRefs implements DataWriter {
   }
 
   append(msg: BsreadMessage, i: number): boolean {
-    const b = msg.bytes(i);
-    if (b !== null && b.length !== this.rowBytes) {
-      throw new MalformedMessageError('size_mismatch', `${b.length} bytes for a ${this.rowBytes}-byte row`, this.def.name);
-    }
+    const b = numericRow(this.def, msg, i, this.rowBytes);
     this.push(b);
     return b !== null;
   }

@@ -1,10 +1,10 @@
 // Numeric scalars and small arrays (rows under LARGE_ROW_BYTES): every row is copied into a
 // batch buffer (8 bytes for a float64 scalar) and the batch is appended in one call.
-import { MalformedMessageError } from '../../errors.js';
 import type { BsreadMessage, ChannelDef } from '../../bsread/index.js';
 import { batchRowsFor, dataRowShape, hdf5Type, numericChunkShape } from '../layout.js';
 import { TYPES } from '../../bsread/index.js';
 import { NumericColumn } from './column.js';
+import { numericRow } from './values.js';
 import type { DataWriter, DataWriterContext } from './types.js';
 
 export class NumericWriter implements DataWriter {
@@ -34,13 +34,10 @@ export class NumericWriter implements DataWriter {
   }
 
   append(msg: BsreadMessage, i: number): boolean {
-    const b = msg.bytes(i);
+    const b = numericRow(this.def, msg, i, this.col.rowBytes);
     if (b === null) {
       this.col.pushZero();
       return false;
-    }
-    if (b.length !== this.col.rowBytes) {
-      throw new MalformedMessageError('size_mismatch', `${b.length} bytes for a ${this.col.rowBytes}-byte row`, this.def.name);
     }
     this.col.pushBytes(b);
     return true;

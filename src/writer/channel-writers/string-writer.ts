@@ -1,10 +1,10 @@
 // String channels: variable-length UTF-8 (N,), "" for a missing value (protocol §8.1). The
 // strings of a batch are appended in one call.
-import { MalformedMessageError } from '../../errors.js';
 import type { BsreadMessage, ChannelDef } from '../../bsread/index.js';
 import type { StringDataset } from '../../h5/index.js';
 import { STRING_CHUNK_ROWS } from '../layout.js';
 import type { DataWriter, DataWriterContext } from './types.js';
+import { stringValue } from './values.js';
 
 const BATCH_ROWS = 1024;
 
@@ -37,14 +37,9 @@ export class StringWriter implements DataWriter {
   }
 
   append(msg: BsreadMessage, i: number): boolean {
-    const v = msg.value(i);
-    if (v === null) {
-      this.pending.push('');
-      return false;
-    }
-    if (typeof v !== 'string') throw new MalformedMessageError('bad_field', 'a string channel decoded to a non-string', this.def.name);
-    this.pending.push(v);
-    return true;
+    const v = stringValue(this.def, msg, i);
+    this.pending.push(v ?? '');
+    return v !== null;
   }
 
   appendMissing(): void {

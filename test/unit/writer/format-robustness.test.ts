@@ -117,3 +117,24 @@ test('finding 1: an H5Error creating one channel\'s new dataset is a per-channel
     assert.equal(h.exists('/data/C/pulse_id'), false);
   });
 });
+
+test('finding 2: a malformed value with a new definition does not replace data (no phantom dataset, no data(k) used)', () => {
+  const path = join(tempDir(), 'phantom.h5');
+  const f = SwissFelFile.create({ path });
+  f.write(raw(1, [scalar('x', 1)]));
+  // One corrupt message: the header claims a 100000 x 100000 float64 image, the value has 8 bytes.
+  assert.equal(f.write(raw(2, [{ hdr: { name: 'x', type: 'float64', shape: [100000, 100000] }, value: f64(2) }])).channelErrors, 1);
+  f.write(raw(3, [scalar('x', 3)]));
+  // A real change afterwards takes data(1).
+  f.write(raw(4, [{ hdr: { name: 'x', type: 'float64', shape: [2] }, value: Buffer.concat([f64(4), f64(4.5)]) }]));
+  assert.deepEqual(f.channelErrorCounts(), { size_mismatch: 1 });
+  f.close();
+  readBack(path, (h) => {
+    assert.deepEqual(h.info('/data/x/data(1)').shape, [3, 1]);
+    assert.deepEqual(numbers(h, '/data/x/data(1)'), [1, 0, 3]);
+    assert.deepEqual(h.info('/data/x/data').shape, [4, 2]);
+    assert.deepEqual(numbers(h, '/data/x/data'), [0, 0, 0, 0, 0, 0, 4, 4.5]);
+    assert.equal(h.exists('/data/x/data(2)'), false);
+    assertAligned(h, 'x', [1, 2, 3, 4], [true, false, true, true]);
+  });
+});
