@@ -61,17 +61,41 @@ export function nextReplacementIndex(used: ReadonlySet<number>): number | null {
   return null;
 }
 
+/** The members of a channel's group: a nested channel name may not end in one of them. */
+export function isReservedMember(part: string): boolean {
+  return part === 'data' || part === 'pulse_id' || part === 'is_data_present' || /^data\([0-9]+\)$/.test(part);
+}
+
 /**
  * Why a channel name cannot become an HDF5 group path, or null when it can. Empty names, and
- * names with empty, "." or ".." path components, would address another object.
+ * names with empty, "." or ".." path components, would address another object; a nested name
+ * ending in a member of a channel group (data, pulse_id, is_data_present, data(k)) would be
+ * that member of the channel named by its parent. Conflicts between channels (one inside
+ * another's group) are checked against the channels already written: see channelAncestors.
  */
 export function channelNameProblem(name: string): string | null {
   if (name.length === 0) return 'empty channel name';
   if (name.includes('\0')) return 'channel name contains a NUL character';
-  for (const part of name.split('/')) {
+  const parts = name.split('/');
+  for (const part of parts) {
     if (part === '' || part === '.' || part === '..') return `channel name ${JSON.stringify(name)} has an empty, "." or ".." path component`;
   }
+  const last = parts[parts.length - 1]!;
+  if (parts.length > 1 && isReservedMember(last)) {
+    return `channel name ${JSON.stringify(name)} ends in ${JSON.stringify(last)}, a member of a channel group`;
+  }
   return null;
+}
+
+/**
+ * The names whose groups would contain this channel's group: "A/B/C" → ["A", "A/B"]. A name is
+ * unusable when one of them is a channel (it would be inside that channel's group), or when it
+ * is itself an ancestor of a channel (its group would contain that channel).
+ */
+export function channelAncestors(name: string): string[] {
+  const out: string[] = [];
+  for (let k = name.indexOf('/'); k >= 0; k = name.indexOf('/', k + 1)) out.push(name.slice(0, k));
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import {
   GENERAL_GROUP,
   GENERAL_KEYS,
   LARGE_ROW_BYTES,
+  channelAncestors,
   channelNameProblem,
   generalPath,
   generalValues,
@@ -94,6 +95,8 @@ export class SwissFelFile {
   private readonly kindOptions: KindOptions;
   private readonly flushIntervalMs: number;
   private readonly channels = new Map<string, Channel>();
+  /** Every proper prefix (at a "/") of a channel name: groups that contain channels. */
+  private readonly ancestors = new Set<string>();
   private channelVersion = 0;
   private readonly plans = new WeakMap<DataHeader, HeaderPlan>();
   private generalWritten = false;
@@ -390,6 +393,12 @@ export class SwissFelFile {
       }
       let ch = this.channels.get(name);
       if (ch === undefined) {
+        // Inside another channel's group, or its group would contain another channel.
+        const ancestors = channelAncestors(name);
+        if (this.ancestors.has(name) || ancestors.some((a) => this.channels.has(a))) {
+          slotErrors[i] = 'bad_channel_name';
+          continue;
+        }
         try {
           ch = new Channel(this.file, name, this.rowCount);
         } catch (e) {
@@ -399,6 +408,7 @@ export class SwissFelFile {
           continue;
         }
         this.channels.set(name, ch);
+        for (const a of ancestors) this.ancestors.add(a);
         this.channelVersion++;
         this.untilDueCheck = 1;
       }

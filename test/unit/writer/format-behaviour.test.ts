@@ -256,20 +256,21 @@ test('flushIfDue puts buffered rows in the file for another reader while it is o
   f.flushIfDue(); // no-op after close
 });
 
-test('an HDF5 failure creating one channel\'s datasets is counted for that channel; the rest of the message is written', async () => {
-  const path = join(tempDir(), 'h5error.h5');
+test('colliding channel names: the later one is bad_channel_name; the others are written', async () => {
+  const path = join(tempDir(), 'collide.h5');
   const f = SwissFelFile.create({ path });
-  f.write(message(1, [f64('x/data', 1)])); // creates the group /data/x/data
-  // Channel "x" needs the dataset /data/x/data, where a group is: libhdf5 refuses, for x only.
-  assert.deepEqual(f.write(message(2, [f64('x/data', 2), f64('x', 2)])), { written: true, channelErrors: 1 });
-  assert.equal(f.rows, 2);
-  f.write(message(3, [f64('x/data', 3)]));
-  assert.deepEqual(f.channelErrorCounts(), { h5_error: 1 });
+  // x/data would be the dataset of channel x: never a channel.
+  assert.deepEqual(f.write(message(1, [f64('x/data', 1), f64('y/z', 1)])), { written: true, channelErrors: 1 });
+  // y's group would contain channel y/z; x is fine.
+  assert.deepEqual(f.write(message(2, [f64('x/data', 2), f64('x', 2), f64('y', 2), f64('y/z', 2)])), { written: true, channelErrors: 2 });
+  f.write(message(3, [f64('x', 3)]));
+  assert.deepEqual(f.channelErrorCounts(), { bad_channel_name: 3 });
   f.close();
   const d = await dump(path);
-  assert.deepEqual(d['data/x/data/data']!.value, [[1], [2], [3]]);
-  assert.deepEqual(d['data/x/data/pulse_id']!.value, [1, 2, 3]);
-  assert.deepEqual(d['data/x/pulse_id']!.value, [0, 0, 0]);
+  assert.deepEqual(d['data/x/data']!.value, [[0], [2], [3]]);
+  assert.deepEqual(d['data/x/pulse_id']!.value, [0, 2, 3]);
+  assert.deepEqual(d['data/y/z/data']!.value, [[1], [2], [0]]);
+  assert.equal(d['data/y/pulse_id'], undefined);
 });
 
 test('duplicate and unusable channel names are counted, not written', () => {

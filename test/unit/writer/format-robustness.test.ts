@@ -138,3 +138,22 @@ test('finding 2: a malformed value with a new definition does not replace data (
     assertAligned(h, 'x', [1, 2, 3, 4], [true, false, true, true]);
   });
 });
+
+test('finding 3: names that collide with another channel\'s group or its members are bad_channel_name', () => {
+  const path = join(tempDir(), 'names.h5');
+  const f = SwissFelFile.create({ path });
+  const names = ['SAR-CVME:TIME', 'CAM', 'CAM/data', 'CAM/pulse_id', 'CAM/is_data_present', 'CAM/data(1)', 'CAM/sub', 'D/E', 'D'];
+  for (let p = 1; p <= 3; p++) {
+    assert.deepEqual(f.write(raw(p, names.map((n) => scalar(n, p)))), { written: true, channelErrors: 6 });
+  }
+  assert.deepEqual(f.channelErrorCounts(), { bad_channel_name: 18 });
+  f.close();
+  readBack(path, (h) => {
+    for (const n of ['SAR-CVME:TIME', 'CAM', 'D/E']) {
+      assert.deepEqual(numbers(h, `/data/${n}/data`), [1, 2, 3], n);
+      assertAligned(h, n, [1, 2, 3], [true, true, true]);
+    }
+    assert.equal(h.exists('/data/CAM/sub'), false);
+    assert.equal(h.exists('/data/D/pulse_id'), false);
+  });
+});
