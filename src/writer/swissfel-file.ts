@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import type { BsreadMessage, ChannelEntry, DataHeader } from '../bsread/index.js';
 import { BsreadError, H5Error, MalformedMessageError } from '../errors.js';
 import { H5File } from '../h5/index.js';
-import { Channel } from './channel-writers/channel.js';
+import { Channel, eachThenThrow } from './channel-writers/channel.js';
 import { checkValue } from './channel-writers/values.js';
 import {
   DATA_GROUP,
@@ -208,12 +208,17 @@ export class SwissFelFile {
     if (nowMs - this.lastFlushMs >= this.flushIntervalMs) this.flush();
   }
 
-  /** Appends every buffered row, then H5Fflush. */
+  /**
+   * Appends every buffered row, then H5Fflush. A failing channel does not keep the others'
+   * rows from the file: every channel is flushed, then the first failure is thrown.
+   */
   flush(): void {
     this.checkOpen();
     this.lastFlushMs = Date.now(); // also on failure: no retry storm on every message
-    for (const ch of this.channels.values()) ch.flush();
-    this.file.flush();
+    const steps: (() => void)[] = [];
+    for (const ch of this.channels.values()) steps.push(() => ch.flush());
+    steps.push(() => this.file.flush());
+    eachThenThrow(steps);
   }
 
   /**
@@ -250,28 +255,23 @@ export class SwissFelFile {
   }
 
   /**
-   * Flushes, cuts every dataset to exactly `rows` rows, closes. Idempotent. The file handle is
-   * released even when a step fails; the first failure is thrown.
+   * Flushes, cuts every dataset to exactly `rows` rows, closes. Idempotent. Every channel is
+   * flushed and cut even when another fails, and the file handle is always released; then the
+   * first failure is thrown.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    let failure: unknown = undefined;
-    try {
-      for (const ch of this.channels.values()) {
-        ch.flush();
-        ch.setRows(this.rowCount);
-      }
-      this.file.flush();
-    } catch (e) {
-      failure = e;
+    const rows = this.rowCount;
+    const steps: (() => void)[] = [];
+    for (const ch of this.channels.values()) {
+      steps.push(() => ch.flush(), () => ch.setRows(rows));
     }
-    try {
-      this.file.close();
-    } catch (e) {
-      failure ??= e;
-    }
-    if (failure !== undefined) throw failure;
+    steps.push(
+      () => this.file.flush(),
+      () => this.file.close(),
+    );
+    eachThenThrow(steps);
   }
 
   // -------------------------------------------------------------------------------------------

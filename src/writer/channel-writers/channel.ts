@@ -124,20 +124,35 @@ export class Channel {
     return this.data === null ? r : Math.min(r, this.data.roomLeft);
   }
 
+  /** Appends the buffered rows of every dataset, each even when another fails; throws the first failure. */
   flush(): void {
-    this.data?.flush();
-    this.pulseId.flush();
-    this.present.flush();
+    const data = this.data;
+    eachThenThrow([() => data?.flush(), () => this.pulseId.flush(), () => this.present.flush()]);
   }
 
   /**
-   * Sets every dataset to `rows` rows (data(k) only ever shrinks). Dropping rows that are still
-   * buffered costs no HDF5 call.
+   * Sets every dataset to `rows` rows (data(k) only ever shrinks), each even when another fails;
+   * throws the first failure. Dropping rows that are still buffered costs no HDF5 call.
    */
   setRows(rows: number): void {
-    this.data?.setRows(rows);
-    this.pulseId.setRows(rows);
-    this.present.setRows(rows);
-    for (const r of this.retired) if (r.rows > rows) r.setRows(rows);
+    const data = this.data;
+    const steps = [() => data?.setRows(rows), () => this.pulseId.setRows(rows), () => this.present.setRows(rows)];
+    for (const r of this.retired) steps.push(() => (r.rows > rows ? r.setRows(rows) : undefined));
+    eachThenThrow(steps);
   }
+}
+
+/** Runs every step, whatever the others do; then throws the first failure, if any. */
+export function eachThenThrow(steps: readonly (() => void)[]): void {
+  let failed = false;
+  let first: unknown;
+  for (const step of steps) {
+    try {
+      step();
+    } catch (e) {
+      if (!failed) first = e;
+      failed = true;
+    }
+  }
+  if (failed) throw first;
 }

@@ -157,3 +157,21 @@ test('finding 3: names that collide with another channel\'s group or its members
     assert.equal(h.exists('/data/D/pulse_id'), false);
   });
 });
+
+test('finding 5: close() writes every other channel\'s buffered rows when one channel fails, and closes the file', () => {
+  const path = join(tempDir(), 'close.h5');
+  const f = SwissFelFile.create({ path });
+  for (let p = 1; p <= 50; p++) f.write(raw(p, [scalar('A', p), scalar('B', p), scalar('C', p)]));
+  const channels = (f as unknown as { channels: Map<string, { flush(): void }> }).channels;
+  channels.get('A')!.flush = () => {
+    throw new Error('simulated H5Dwrite failure on A');
+  };
+  assert.throws(() => f.close(), /simulated H5Dwrite failure on A/);
+  const expected = Array.from({ length: 50 }, (_, k) => k + 1);
+  readBack(path, (h) => {
+    for (const n of ['B', 'C']) {
+      assert.deepEqual(numbers(h, `/data/${n}/data`), expected, n);
+      assertAligned(h, n, expected, expected.map(() => true));
+    }
+  });
+});
