@@ -37,7 +37,10 @@ export abstract class RowRefs {
     this.pending.push(row);
   }
 
-  /** Writes `rows` consecutive values at the end of the dataset; returns the new row count. */
+  /**
+   * Writes `rows` consecutive values at the end of the dataset; returns the new row count. When
+   * it throws, it may have written a first part of them: the dataset's row count tells.
+   */
   protected abstract writeRun(rows: Uint8Array[]): number;
 
   flush(): void {
@@ -52,7 +55,17 @@ export abstract class RowRefs {
           this.written += e - k;
         } else {
           while (e < p.length && p[e] !== null) e++;
-          this.written = this.writeRun(p.slice(k, e) as Uint8Array[]);
+          const before = this.written;
+          try {
+            this.written = this.writeRun(p.slice(k, e) as Uint8Array[]);
+          } catch (err) {
+            // Rows written before the failure are in the dataset: never write them again (a
+            // retry would duplicate them and shift every later row against pulse_id).
+            const done = this.writtenSince(before, e - k);
+            this.written = before + done;
+            k += done;
+            throw err;
+          }
         }
         k = e;
       }
@@ -60,6 +73,17 @@ export abstract class RowRefs {
       // Keep what was not written (on failure), drop what was.
       this.pending = k === p.length ? [] : p.slice(k);
     }
+  }
+
+  /** After a failed writeRun of `n` rows: how many of them the dataset gained (0..n). */
+  private writtenSince(before: number, n: number): number {
+    let now: number;
+    try {
+      now = this.ds.rows;
+    } catch {
+      return 0;
+    }
+    return Math.max(0, Math.min(n, now - before));
   }
 
   setRows(rows: number): void {

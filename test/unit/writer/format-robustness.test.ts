@@ -175,3 +175,33 @@ test('finding 5: close() writes every other channel\'s buffered rows when one ch
     }
   });
 });
+
+test('finding 6: a large-array flush that fails midway does not write its first rows twice', () => {
+  const path = join(tempDir(), 'rowrefs.h5');
+  const f = SwissFelFile.create({ path });
+  const wf = (p: number): RawChannel => ({ hdr: { name: 'WF', type: 'float64', shape: [8192] }, value: Buffer.from(new Float64Array(8192).fill(p).buffer) });
+  f.write(raw(1, [wf(1)])); // 64 KiB rows: appended one row per call
+  const channels = (f as unknown as { channels: Map<string, { data: { ds: { append(d: ArrayBufferView, n?: number): number } } }> }).channels;
+  const ds = channels.get('WF')!.data.ds;
+  const real = ds.append.bind(ds);
+  let calls = 0;
+  ds.append = (d, n) => {
+    calls++;
+    if (calls === 1 || calls === 3) throw new H5Error(`simulated transient failure #${calls}`, 'H5Dwrite');
+    return real(d, n);
+  };
+  for (let p = 2; p <= 5; p++) {
+    try {
+      f.write(raw(p, [wf(p)]));
+    } catch (e) {
+      assert.ok(e instanceof H5Error); // a failed append is file-level: thrown, the row kept and retried
+    }
+  }
+  f.close();
+  readBack(path, (h) => {
+    assert.deepEqual(h.info('/data/WF/data').shape, [5, 8192]);
+    const d = numbers(h, '/data/WF/data');
+    assert.deepEqual([0, 1, 2, 3, 4].map((r) => d[r * 8192]), [1, 2, 3, 4, 5]);
+    assertAligned(h, 'WF', [1, 2, 3, 4, 5], [true, true, true, true, true]);
+  });
+});
