@@ -100,9 +100,9 @@ test('start_now / stop_now (no body) write by global_timestamp and exit', async 
   const path = newPath();
   const w = await startWriter(src.endpoint, path);
   await w.call('POST', '/parameters', JSON.stringify(PARAMETERS));
-  sendLater(src, testMessage(1, nowStamp(-60_000))); // goes out once the writer connects, stamped before the start
   const r = await rest(w.port, 'PUT', '/start_now');
   assert.equal(r.json.state, 'ok', r.json.status);
+  await src.send(testMessage(1, nowStamp(-60_000))); // stamped before the start: discarded
   for (let p = 2; p <= 5; p++) await src.send(testMessage(p, nowStamp(0)));
   await waitFor('5 written', async () => ((await w.call('GET', '/statistics'))['statistics'] as { messages_written: number }).messages_written === 4);
   assert.equal((await w.call('PUT', '/stop_now')).state, 'ok');
@@ -124,7 +124,8 @@ test('persistent mode: two start_now with output_file write two files; the proce
     for (let p = base; p < base + 5; p++) await src.send(testMessage(p, nowStamp(0)));
     await waitFor('5 written', async () => ((await w.call('GET', '/statistics'))['statistics'] as { messages_written: number }).messages_written === 5);
     await w.call('PUT', '/stop_now');
-    sendLater(src, testMessage(base + 50, nowStamp(60_000)));
+    // No message after the stop: the run ends once the stream was quiet for 1 s after stop_now.
+    // (A message that nobody receives would block this PUSH socket's next send.)
     await waitFor('finished', async () => (await w.call('GET', '/status')).status === 'finished');
     const f = await h5py<FileContent>(file, READ_FILE);
     assert.deepEqual(f.pulse_id, range(base, base + 4));
