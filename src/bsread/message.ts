@@ -15,7 +15,8 @@ import {
   type ChannelValue,
   type ValueDecoder,
 } from './codec.js';
-import { parseDataHeader, readMainHeader, type DataHeader, type MainHeader, type NotDataMessage } from './header.js';
+import { bitshuffleLz4DecompressInto } from './compression.js';
+import { compressionError, parseDataHeader, readMainHeader, type DataHeader, type MainHeader, type NotDataMessage } from './header.js';
 import { TYPES, type ChannelDef, type ChannelEntry, type Compression, type Timestamp } from './types.js';
 
 export interface ReceiverOptions {
@@ -294,10 +295,12 @@ export class BsreadMessage {
    * For a bitshuffle_lz4 channel: the raw frame (the same bytes as an HDF5 bitshuffle/LZ4 chunk,
    * filter 32008) for a direct chunk write, after the cheap check that it declares exactly
    * type size × elements bytes. null when missing. Elements are in the channel's byte order:
-   * for `encoding: big` use bytes() instead (or a big-endian dataset). Does not decompress, so
-   * corrupt LZ4 blocks inside are not detected here.
+   * for `encoding: big` use bytes() instead (or a big-endian dataset).
+   * With `scratch` (at least that many bytes, reused between calls), the frame is also
+   * decompressed into it, so that corrupt LZ4 blocks are detected (MalformedMessageError
+   * 'decompress') before the frame is stored as a chunk; without it they are not.
    */
-  compressedChunk(i: number): Uint8Array | null {
+  compressedChunk(i: number, scratch?: Uint8Array): Uint8Array | null {
     const def = this.def(i);
     if (def.compression !== 'bitshuffle_lz4') {
       throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `channel ${def.name} is not bitshuffle_lz4 (${def.compression})`);
@@ -311,6 +314,18 @@ export class BsreadMessage {
     const want = expectedBytes(def);
     if (got !== want) {
       throw new MalformedMessageError('size_mismatch', `declares ${got} bytes, ${def.type} ${JSON.stringify(def.shape)} needs ${want}`, def.name);
+    }
+    if (scratch !== undefined) {
+      if (scratch.length < want) {
+        throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `channel ${def.name}: scratch of ${scratch.length} bytes for a ${want}-byte value`);
+      }
+      let n: number;
+      try {
+        n = bitshuffleLz4DecompressInto(frame, TYPES[def.type].size, scratch.length === want ? scratch : scratch.subarray(0, want));
+      } catch (e) {
+        throw compressionError(e, 'bitshuffle_lz4', def.name);
+      }
+      if (n !== want) throw new MalformedMessageError('decompress', `bitshuffle_lz4: ${n} bytes decoded, ${want} declared`, def.name);
     }
     return frame;
   }

@@ -24,7 +24,7 @@ export class BitshuffleWriter extends RowRefs implements DataWriter {
   }
 
   append(msg: BsreadMessage, i: number): boolean {
-    // Checks the declared size (throws MalformedMessageError); the LZ4 blocks are not decoded.
+    // Checks the declared size and decodes the LZ4 blocks (throws MalformedMessageError).
     const chunk = directChunk(this.def, msg, i);
     this.push(chunk);
     return chunk !== null;

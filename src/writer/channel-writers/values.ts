@@ -22,9 +22,19 @@ export function stringValue(def: ChannelDef, msg: BsreadMessage, i: number): str
   return v;
 }
 
-/** A bitshuffle_lz4 frame to be written as a chunk unchanged, or null when missing. */
-export function directChunk(_def: ChannelDef, msg: BsreadMessage, i: number): Uint8Array | null {
-  return msg.compressedChunk(i);
+/** Decompression target of directChunk, shared (one thread) and grown to the largest row. */
+let scratch = new Uint8Array(0);
+
+/**
+ * A bitshuffle_lz4 frame to be written as a chunk unchanged, or null when missing. The frame is
+ * decompressed (into a reused scratch buffer, then dropped) to validate it: a corrupt chunk
+ * stored as present would make the whole dataset unreadable through the HDF5 filter, so it is
+ * a 'decompress' error instead (written as missing). Costs one decompression per row.
+ */
+export function directChunk(def: ChannelDef, msg: BsreadMessage, i: number): Uint8Array | null {
+  const need = rowBytesOf(def);
+  if (scratch.length < need) scratch = new Uint8Array(need);
+  return msg.compressedChunk(i, scratch);
 }
 
 const CHECKS: Readonly<Record<DataKind, (def: ChannelDef, msg: BsreadMessage, i: number) => boolean>> = {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { BsreadReceiver, type BsreadMessage } from '../../../src/bsread/index.js';
+import { BsreadReceiver, encodeMessage, type BsreadMessage } from '../../../src/bsread/index.js';
 import { H5Error } from '../../../src/errors.js';
 import { H5File } from '../../../src/h5/index.js';
 import { SwissFelFile } from '../../../src/writer/swissfel-file.js';
@@ -203,5 +203,37 @@ test('finding 6: a large-array flush that fails midway does not write its first 
     const d = numbers(h, '/data/WF/data');
     assert.deepEqual([0, 1, 2, 3, 4].map((r) => d[r * 8192]), [1, 2, 3, 4, 5]);
     assertAligned(h, 'WF', [1, 2, 3, 4, 5], [true, true, true, true, true]);
+  });
+});
+
+test('finding 4: a corrupt bitshuffle frame is not stored as a direct chunk: decompress error, written as missing', () => {
+  const path = join(tempDir(), 'direct.h5');
+  const f = SwissFelFile.create({ path }); // bitshuffle 'direct' is the default
+  const img = (p: number) => Uint16Array.from({ length: 128 * 128 }, (_, k) => (k + p) & 0xffff);
+  for (let p = 1; p <= 5; p++) {
+    const frames = encodeMessage({
+      pulseId: p,
+      globalTimestamp: { sec: 1, ns: 0 },
+      channels: [{ def: { name: 'CAM', type: 'uint16', shape: [128, 128], compression: 'bitshuffle_lz4' }, value: { shape: [128, 128], data: img(p) } }],
+    });
+    if (p === 3) {
+      const v = Buffer.from(frames[2]!); // corrupt the first LZ4 block, keep the header
+      for (let k = 20; k < 60; k++) v[k]! ^= 0xff;
+      frames[2] = v;
+    }
+    const m = receiver.open(frames) as BsreadMessage;
+    assert.equal(f.write(m).channelErrors, p === 3 ? 1 : 0);
+  }
+  assert.deepEqual(f.channelErrorCounts(), { decompress: 1 });
+  f.close();
+  readBack(path, (h) => {
+    assert.deepEqual(h.filters('/data/CAM/data').map((x) => x.id), [32008]);
+    const d = h.read('/data/CAM/data').data as Buffer; // readable through the filter: every chunk is valid
+    const row = 128 * 128 * 2;
+    for (let p = 1; p <= 5; p++) {
+      const want = p === 3 ? Buffer.alloc(row) : Buffer.from(img(p).buffer);
+      assert.ok(d.subarray((p - 1) * row, p * row).equals(want), `row ${p}`);
+    }
+    assertAligned(h, 'CAM', [1, 2, 3, 4, 5], [true, true, false, true, true]);
   });
 });
