@@ -158,7 +158,9 @@ export interface InvalidChannelDef {
 
 export type ChannelEntry = ChannelDef | InvalidChannelDef;
 
-/** Canonical key of a usable definition (see ChannelDef.key). */
+const STRING_KEY_SHAPE: readonly number[] = [1];
+
+/** Canonical key of a usable definition (see ChannelDef.key); string shapes are ignored. */
 export function channelKey(d: {
   name: string;
   type: BsreadType;
@@ -168,5 +170,7 @@ export function channelKey(d: {
   modulo: number;
   offset: number;
 }): string {
-  return JSON.stringify([d.name, d.type, d.shape, d.encoding, d.compression, d.modulo, d.offset]);
+  // A string's shape means nothing (§5.3, §11 item 5: some producers send the byte length),
+  // so it is not part of the definition: [1] for every string.
+  return JSON.stringify([d.name, d.type, d.type === 'string' ? STRING_KEY_SHAPE : d.shape, d.encoding, d.compression, d.modulo, d.offset]);
 }

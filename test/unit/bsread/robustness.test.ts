@@ -13,3 +13,19 @@ test('finding 1: a shape of 32 sizes is an invalid entry (bad_field); 31 sizes a
   assert.equal(b.invalid, undefined);
   assert.equal(b.invalid === undefined ? b.shape.length : -1, 31);
 });
+
+test('finding 7: a string channel\'s shape is not part of its definition key', () => {
+  const h = parseDataHeader(
+    header([
+      { name: 'S', type: 'string', shape: [12] },
+      { name: 'S', type: 'string', shape: [7] },
+      { name: 'S', type: 'string' },
+      { name: 'S', type: 'uint8', shape: [12] },
+    ]),
+    'none',
+  );
+  const keys = h.channels.map((c) => c.key);
+  assert.equal(keys[0], keys[1]);
+  assert.equal(keys[0], keys[2]);
+  assert.notEqual(keys[0], keys[3]);
+});

@@ -237,3 +237,21 @@ test('finding 4: a corrupt bitshuffle frame is not stored as a direct chunk: dec
     assertAligned(h, 'CAM', [1, 2, 3, 4, 5], [true, true, false, true, true]);
   });
 });
+
+test('finding 7: a string channel whose shape is its byte length is one definition (no data(k), no too_many_changes)', () => {
+  const path = join(tempDir(), 'strshape.h5');
+  const f = SwissFelFile.create({ path });
+  const texts: string[] = [];
+  for (let p = 1; p <= 120; p++) {
+    const s = 'status ' + 'x'.repeat(p % 7) + p;
+    texts.push(s);
+    const b = Buffer.from(s);
+    assert.equal(f.write(raw(p, [{ hdr: { name: 'MSG', type: 'string', shape: [b.length] }, value: b }])).channelErrors, 0);
+  }
+  assert.deepEqual(f.channelErrorCounts(), {});
+  f.close();
+  readBack(path, (h) => {
+    assert.deepEqual(h.read('/data/MSG/data').data, texts);
+    assert.equal(h.exists('/data/MSG/data(1)'), false);
+  });
+});
