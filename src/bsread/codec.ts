@@ -235,7 +235,27 @@ function readScalar(type: BsreadType, b: Uint8Array, little: boolean): number | 
   return READERS[type][little ? 0 : 1](b);
 }
 
-const utf8 = new TextDecoder('utf-8');
+// Strict: invalid UTF-8 is an error, not U+FFFD (bsread_python's decode fails too); a leading
+// BOM is kept as U+FEFF like Python's bytes.decode('utf-8').
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A string value's UTF-8 bytes → text. Trailing NULs are padding (C producers send fixed-size
+ * buffers): dropped. A NUL followed by other bytes, or invalid UTF-8, would be stored altered
+ * (HDF5 strings end at the first NUL; a replacement character hides the bytes): bad_field.
+ */
+export function decodeString(bytes: Uint8Array, channel: string): string {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  const body = end === bytes.length ? bytes : bytes.subarray(0, end);
+  const nul = body.indexOf(0);
+  if (nul >= 0) throw new MalformedMessageError('bad_field', `string value has a NUL character at byte ${nul}, before other text`, channel);
+  try {
+    return utf8.decode(body);
+  } catch (e) {
+    throw new MalformedMessageError('bad_field', 'string value is not valid UTF-8', channel, { cause: e });
+  }
+}
 
 /** Decodes a value frame. null when missing. Throws MalformedMessageError. */
 export function decodeValue(def: ChannelDef, frame: Uint8Array, maxValueBytes?: number): ChannelValue | null {
@@ -250,7 +270,7 @@ export function decodeValue(def: ChannelDef, frame: Uint8Array, maxValueBytes?: 
   }
   const raw = rawValueBytes(def, frame, maxValueBytes);
   if (raw === null) return null;
-  if (def.type === 'string') return utf8.decode(raw);
+  if (def.type === 'string') return decodeString(raw, def.name);
   if (isScalarShape(def)) return readScalar(def.type, raw, def.encoding === 'little');
   const size = TYPES[def.type].size;
   let le = raw;

@@ -29,3 +29,23 @@ test('finding 7: a string channel\'s shape is not part of its definition key', (
   assert.equal(keys[0], keys[2]);
   assert.notEqual(keys[0], keys[3]);
 });
+
+test('finding 8: strings: invalid UTF-8 and embedded NULs are bad_field, trailing NULs are padding', async () => {
+  const { decodeValue } = await import('../../../src/bsread/codec.js');
+  const { makeChannelDef } = await import('../../../src/bsread/header.js');
+  const { encodeMessage, BsreadReceiver, messageToJson } = await import('../../../src/bsread/index.js');
+  const def = makeChannelDef({ name: 'S', type: 'string', shape: [1], encoding: 'little', compression: 'none', modulo: 1, offset: 0 });
+  assert.equal(decodeValue(def, Buffer.from('abc\0\0\0')), 'abc');
+  assert.equal(decodeValue(def, Buffer.from('\0\0')), '');
+  assert.equal(decodeValue(def, Buffer.from('\ufeffé')), '\ufeffé');
+  assert.throws(() => decodeValue(def, Buffer.from('abc\0def')), { kind: 'bad_field' });
+  assert.throws(() => decodeValue(def, Buffer.from([0x61, 0xff, 0xfe, 0x62])), { kind: 'bad_field' });
+  // receive --json: value null with the reason.
+  const frames = encodeMessage({ pulseId: 1, globalTimestamp: { sec: 1, ns: 0 }, channels: [{ def: { name: 'S', type: 'string' }, value: 'x' }] });
+  frames[2] = Buffer.from([0x61, 0xff]);
+  const m = new BsreadReceiver().open(frames);
+  assert.equal(m.kind, 'data');
+  const j = messageToJson(m as never).channels['S']!;
+  assert.equal(j.value, null);
+  assert.match(j.error ?? '', /not valid UTF-8/);
+});

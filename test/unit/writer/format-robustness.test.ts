@@ -255,3 +255,16 @@ test('finding 7: a string channel whose shape is its byte length is one definiti
     assert.equal(h.exists('/data/MSG/data(1)'), false);
   });
 });
+
+test('finding 8: strings are stored unaltered or counted: invalid UTF-8 and embedded NULs are bad_field', () => {
+  const path = join(tempDir(), 'strings.h5');
+  const f = SwissFelFile.create({ path });
+  const vals = [Buffer.from('ok'), Buffer.from('abc\0def'), Buffer.from([0x61, 0xff, 0xfe, 0x62]), Buffer.from('pad\0\0\0')];
+  vals.forEach((v, k) => f.write(raw(k + 1, [{ hdr: { name: 'S', type: 'string' }, value: v }])));
+  assert.deepEqual(f.channelErrorCounts(), { bad_field: 2 });
+  f.close();
+  readBack(path, (h) => {
+    assert.deepEqual(h.read('/data/S/data').data, ['ok', '', '', 'pad']);
+    assertAligned(h, 'S', [1, 2, 3, 4], [true, false, false, true]);
+  });
+});
