@@ -14,10 +14,22 @@ function fail(source: string, text: string): never {
   throw new BsreadError('BSREAD_ERR_CHANNELS_FILE', `channels file ${source}: ${text}`);
 }
 
+// Control characters (NUL, tabs inside a name, escape sequences) never occur in a channel name;
+// a file that has them is binary or corrupt, and must not be sent to the dispatcher as names.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function checkName(name: string, where: string, source: string): string {
+  const bad = CONTROL.exec(name);
+  if (bad !== null) {
+    fail(source, `${where} contains the control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}; is this a text file of channel names?`);
+  }
+  return name;
+}
+
 function parseEntry(v: unknown, i: number, source: string): ChannelRequest {
   if (typeof v === 'string') {
     if (v.trim().length === 0) fail(source, `channel ${i + 1} has an empty name`);
-    return { name: v };
+    return { name: checkName(v, `channel ${i + 1}`, source) };
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     fail(source, `channel ${i + 1} must be a name or an object {"name": ..., "modulo": ..., "offset": ...}`);
@@ -25,6 +37,7 @@ function parseEntry(v: unknown, i: number, source: string): ChannelRequest {
   const o = v as Record<string, unknown>;
   const name = o['name'];
   if (typeof name !== 'string' || name.trim().length === 0) fail(source, `channel ${i + 1} has no non-empty "name"`);
+  checkName(name, `channel ${i + 1}`, source);
   const out: { name: string; modulo?: number; offset?: number } = { name };
   const modulo = o['modulo'];
   if (modulo !== undefined && modulo !== null) {
@@ -64,18 +77,25 @@ export function parseChannelsFile(text: string, source = '(text)'): ChannelReque
       .split(/\r?\n/)
       .map((l) => l.trim())
       .filter((l) => l.length > 0 && !l.startsWith('#'))
-      .map((name) => ({ name }));
+      .map((name, i) => ({ name: checkName(name, `line ${i + 1} of the channel names`, source) }));
   }
   if (channels.length === 0) fail(source, 'no channels listed');
   return channels;
 }
 
 export async function readChannelsFile(path: string): Promise<ChannelRequest[]> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     throw new BsreadError('BSREAD_ERR_CHANNELS_FILE', `cannot read channels file ${path}: ${errorMessage(e)}`, { cause: e });
+  }
+  let text: string;
+  try {
+    // Strict decoding: a binary file must not turn into replacement characters that look like names.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    fail(path, 'is not UTF-8 text; is this a text file of channel names?');
   }
   return parseChannelsFile(text, path);
 }

@@ -50,3 +50,9 @@ test('readChannelsFile reads a file and reports a missing one', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('names with control characters are refused in both formats', () => {
+  assert.throws(() => parseChannelsFile('SAR-A\u0000B\n', 'f.txt'), (e: unknown) => e instanceof BsreadError && e.code === 'BSREAD_ERR_CHANNELS_FILE' && /control character U\+0000/.test(e.message));
+  assert.throws(() => parseChannelsFile('{"channels": ["A\\u001bB"]}', 'f.json'), /control character U\+001B/);
+  assert.throws(() => parseChannelsFile('{"channels": [{"name": "A\\tB"}]}', 'f.json'), /control character U\+0009/);
+});
