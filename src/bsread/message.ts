@@ -55,7 +55,8 @@ export type OpenResult =
 
 interface CacheEntry {
   readonly header: DataHeader;
-  readonly frameLength: number;
+  /** A copy of the frame the header was parsed from: a hit must have exactly these bytes. */
+  readonly frame: Buffer;
 }
 
 export class BsreadReceiver {
@@ -107,8 +108,9 @@ export class BsreadReceiver {
     let cacheable = hash !== '' && this.cacheSize > 0;
     if (cacheable) {
       const hit = this.cache.get(hash);
-      // The length check is free and catches a producer that reuses a hash for another header.
-      if (hit !== undefined && hit.frameLength === frame1.length && (!this.verifyHash || md5hex(frame1) === hash)) {
+      // Comparing the bytes (a memcmp of a few KB, cheaper than MD5) catches a producer that
+      // reuses a hash for another header, even one of the same length.
+      if (hit !== undefined && hit.frame.equals(frame1) && (!this.verifyHash || md5hex(frame1) === hash)) {
         this.cache.delete(hash);
         this.cache.set(hash, hit);
         this.stats.cacheHits++;
@@ -123,7 +125,7 @@ export class BsreadReceiver {
     const header = parseDataHeader(frame1, main.dhCompression);
     if (cacheable) {
       this.cache.delete(hash);
-      this.cache.set(hash, { header, frameLength: frame1.length });
+      this.cache.set(hash, { header, frame: Buffer.from(frame1) });
       while (this.cache.size > this.cacheSize) {
         const oldest = this.cache.keys().next().value as string;
         this.cache.delete(oldest);

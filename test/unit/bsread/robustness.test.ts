@@ -49,3 +49,22 @@ test('finding 8: strings: invalid UTF-8 and embedded NULs are bad_field, trailin
   assert.equal(j.value, null);
   assert.match(j.error ?? '', /not valid UTF-8/);
 });
+
+test('finding 9: a reused hash with another header of the same length is parsed, not taken from the cache', async () => {
+  const { BsreadReceiver } = await import('../../../src/bsread/index.js');
+  const rx = new BsreadReceiver();
+  const mk = (pid: number, type: string, shape: number[], value: Buffer) => {
+    const dh = header([{ name: 'X', type, shape }]);
+    const main = Buffer.from(JSON.stringify({ htype: 'bsr_m-1.1', hash: 'deadbeefdeadbeefdeadbeefdeadbeef', pulse_id: pid, global_timestamp: { sec: 1, ns: 0 } }));
+    return [main, dh, value, Buffer.alloc(0)];
+  };
+  const a = rx.open(mk(1, 'int16', [2], Buffer.from(new Int16Array([1, 2]).buffer)));
+  assert.equal(a.kind === 'data' && a.value(0) !== null, true);
+  const b = rx.open(mk(2, 'int32', [1], Buffer.from(new Int32Array([196609]).buffer)));
+  assert.equal(b.kind === 'data' ? b.value(0) : undefined, 196609);
+  // The same bytes again: a cache hit.
+  const c = rx.open(mk(3, 'int32', [1], Buffer.from(new Int32Array([7]).buffer)));
+  assert.equal(c.kind === 'data' ? c.value(0) : undefined, 7);
+  assert.equal(rx.stats.headerParses, 2);
+  assert.equal(rx.stats.cacheHits, 1);
+});
