@@ -5,7 +5,8 @@
 // throws H5Error with code H5_ERR_CLOSED; every libhdf5 failure is an H5Error (code H5_ERR)
 // carrying the failing HDF5 function; wrong argument types are TypeError / RangeError.
 // All calls are synchronous and must run on the main thread (libhdf5 is not thread-safe).
-import { H5Error } from '../errors.js';
+import { lstatSync } from 'node:fs';
+import { BsreadError, H5Error } from '../errors.js';
 import { nativeH5, type Handle, type NativeErrorFields, type NativeH5, type NativeTypeName } from './native.js';
 
 /** bsread numeric type names; HDF5 stores them little-endian (H5T_STD_*LE, H5T_IEEE_F*LE). */
@@ -341,6 +342,22 @@ export interface CreateOptions {
 }
 
 /** An HDF5 file: create or open it, build groups and datasets, read it back. */
+/**
+ * libhdf5 follows a symbolic link at the path it creates (with overwrite, it truncates the link's
+ * target). An output path that is a link could thus destroy another file: refuse it.
+ */
+function refuseSymlink(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return; // nothing there: the normal case
+  }
+  if (st.isSymbolicLink()) {
+    throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `${path} is a symbolic link; refusing to write through it (it could overwrite another file)`);
+  }
+}
+
 export class H5File {
   readonly path: string;
   readonly readOnly: boolean;
@@ -357,6 +374,7 @@ export class H5File {
   /** Creates a file; an existing file is refused with H5Error unless `overwrite` is set. */
   static create(path: string, options: CreateOptions = {}): H5File {
     if (typeof path !== 'string') throw new TypeError('H5File.create: path must be a string');
+    refuseSymlink(path);
     const h = call(() => native().h5FileCreate(path, options.overwrite === true));
     return new H5File(h, path, false);
   }

@@ -2,10 +2,11 @@
 // process never crashes, and state stays consistent after a failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, writeFileSync, statSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { H5File, type ElementType } from '../../../src/h5/index.js';
-import { H5Error } from '../../../src/errors.js';
+import { BsreadError, H5Error } from '../../../src/errors.js';
 import { h5py } from '../../helpers/h5py.js';
 import { tempDir } from './util.js';
 
@@ -171,4 +172,20 @@ test('after flush another process reads the data while the file stays open (as a
   }
   ds.append(new Int32Array([4]));
   file.close();
+});
+
+test('create refuses a path that is a symbolic link, with or without overwrite; the target is untouched', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h5-symlink-'));
+  try {
+    const target = join(dir, 'precious.dat');
+    writeFileSync(target, 'do not touch');
+    const link = join(dir, 'out.h5');
+    symlinkSync(target, link);
+    for (const overwrite of [false, true]) {
+      assert.throws(() => H5File.create(link, { overwrite }), (e: unknown) => e instanceof BsreadError && e.code === 'BSREAD_ERR_OUTPUT_PATH' && /symbolic link/.test(e.message));
+    }
+    assert.equal(readFileSync(target, 'utf8'), 'do not touch');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
