@@ -1,10 +1,7 @@
 // `bsread dispatcher`: the embedded dispatcher (src/sim/dispatcher.ts) as a program. Thin:
 // parse and check options, start it, print its URL on stdout, stop everything on SIGINT/SIGTERM.
 // Exit status: 0 stopped by a signal, 2 bad options or profile, 1 other failure.
-// Also runnable on its own: node dist/src/cli/bsread-dispatcher.js [options].
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { Command, Option, type CommanderError } from 'commander';
+import { Command, Option } from 'commander';
 import { BsreadError, errorMessage } from '../errors.js';
 import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { buildProfile, defaultChannelSpecs, loadProfileFile, SimDispatcher, type ProfileSpec } from '../sim/index.js';
@@ -78,7 +75,7 @@ async function runDispatcher(o: DispatcherCliOptions): Promise<number> {
 
 /** Registers `dispatcher` on the `bsread` program. */
 export function registerDispatcher(program: Command): void {
-  const cmd = program
+  program
     .command('dispatcher')
     .description('run an embedded dispatcher: POST /stream gives simulated streams of the requested channels')
     .option('--port <port>', 'HTTP port (0 = a free port; the URL is printed on stdout)', '8080')
@@ -90,23 +87,5 @@ export function registerDispatcher(program: Command): void {
     .action(async (opts: DispatcherCliOptions) => {
       process.exitCode = await runDispatcher(opts);
     });
-  cmd.exitOverride((err: CommanderError) => {
-    process.exit(err.exitCode === 0 ? 0 : 2);
-  });
 }
 
-function isMain(): boolean {
-  const argv1 = process.argv[1];
-  if (argv1 === undefined) return false;
-  try {
-    return pathToFileURL(realpathSync(argv1)).href === import.meta.url;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  const program = new Command('bsread');
-  registerDispatcher(program);
-  void program.parseAsync(['dispatcher', ...process.argv.slice(2)], { from: 'user' });
-}

@@ -1,10 +1,8 @@
 // `bsread simulate`: a realistic simulated bsread source (src/sim). Thin: parse and check the
 // options, build the profile, run a Simulator until -n messages are delivered or a signal.
 // Exit status: 0 done or stopped by SIGINT/SIGTERM, 2 bad options or profile, 1 other failure.
-// Also runnable on its own: node dist/src/cli/bsread-simulate.js [options].
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { Command, Option, type CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
 import { COMPRESSIONS, ENCODINGS, type Compression, type Encoding } from '../bsread/index.js';
 import { BsreadError, errorMessage } from '../errors.js';
 import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
@@ -208,7 +206,7 @@ async function runSimulate(o: SimulateOptions): Promise<number> {
 
 /** Registers `simulate` on the `bsread` program. */
 export function registerSimulate(program: Command): void {
-  const cmd = program
+  program
     .command('simulate')
     .description('send a simulated SwissFEL bsread stream (deterministic values, see docs/sim.md)')
     .option('-a, --address <address>', 'bind address', 'tcp://127.0.0.1:9999')
@@ -237,23 +235,5 @@ export function registerSimulate(program: Command): void {
     .action(async (opts: SimulateOptions) => {
       process.exitCode = await runSimulate(opts);
     });
-  cmd.exitOverride((err: CommanderError) => {
-    process.exit(err.exitCode === 0 ? 0 : 2);
-  });
 }
 
-function isMain(): boolean {
-  const argv1 = process.argv[1];
-  if (argv1 === undefined) return false;
-  try {
-    return pathToFileURL(realpathSync(argv1)).href === import.meta.url;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  const program = new Command('bsread');
-  registerSimulate(program);
-  void program.parseAsync(['simulate', ...process.argv.slice(2)], { from: 'user' });
-}
