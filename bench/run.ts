@@ -6,6 +6,8 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   codec: () => import('./codec.js'),
   h5: () => import('./h5.js'),
   buffer: () => import('./buffer.js'),
+  'writer-format': () => import('./writer-format.js'),
+  writer: () => import('./writer.js'),
 };
 
 const args = process.argv.slice(2);
