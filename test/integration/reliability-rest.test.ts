@@ -85,6 +85,14 @@ test(`REST fuzz: ${COUNT} seeded garbage requests → always JSON, never a crash
     try {
       r = await raw(w.port, method, encodeURI(path).replace(/%25/g, '%'), b, ct);
     } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (b !== null && b.length > 1 << 20 && (code === 'EPIPE' || code === 'ECONNRESET')) {
+        // A body over the 1 MiB limit may be answered before it is read, and Node's HTTP server
+        // then closes the connection instead of draining megabytes: a refusal, not a crash (the
+        // next requests and the state check below show the server is fine).
+        seen[`${method} closed`] = (seen[`${method} closed`] ?? 0) + 1;
+        continue;
+      }
       problems.push(`${method} ${path}: request failed: ${String(e)}`);
       break;
     }
