@@ -4,6 +4,13 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { BsreadError, errorMessage } from '../errors.js';
 
 export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
+  // `bsread receive --json | head`: a reader that closes the pipe ends the program quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
   // Subcommands copy these settings only when created, so apply them to the whole tree.
   const configure = (cmd: Command): void => {
     cmd.exitOverride();
