@@ -76,10 +76,6 @@ export class H5Error extends BsreadError {
   }
 }
 
-export function isBsreadError(e: unknown): e is BsreadError {
-  return e instanceof BsreadError;
-}
-
 /** A message for logs and REST replies from anything thrown. */
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -28,9 +28,3 @@ export function parseStreamAddress(address: string, what = 'stream address'): Tc
   return { host: m[1]!, port };
 }
 
-/** The same host with another port: used to find a buffer's replay service next to its output. */
-export function withPort(address: string, port: number): string {
-  const parsed = parseStreamAddress(address);
-  if (!('host' in parsed)) throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `${address} has no TCP port`);
-  return `tcp://${parsed.host}:${port}`;
-}

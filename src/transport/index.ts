@@ -1,3 +1,3 @@
-export { parseStreamAddress, withPort, type TcpAddress } from './address.js';
+export { parseStreamAddress, type TcpAddress } from './address.js';
 export { StreamReceiver, RECEIVE_MODES, type ReceiveMode, type StreamReceiverOptions } from './receiver.js';
 export { StreamSender, SEND_MODES, type SendMode, type StreamSenderOptions } from './sender.js';
