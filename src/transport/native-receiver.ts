@@ -1,0 +1,203 @@
+// PROTOTYPE (opt-in, not used by the programs): a native multipart receive path. The wip addon
+// (native-wip/, built separately with node-gyp, linked against Debian's libzmq) runs a background
+// thread per receiver that reads whole multipart messages into ONE contiguous Buffer plus a
+// frame-offset table (the buffer's StoredMessage layout) and queues them, bounded: when the
+// queue is full the thread stops reading and ZeroMQ's receive HWM applies back-pressure.
+// Same face as StreamReceiver (receive() → null on timeout or after close; close() idempotent),
+// but a message is { data, offsets } instead of one Buffer per frame. See docs/native-receive.md.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BsreadError } from '../errors.js';
+import { packageRoot } from '../native/addon.js';
+import type { PackedFrames } from '../buffer/stored-message.js';
+import { parseStreamAddress } from './address.js';
+import type { StreamReceiverOptions } from './receiver.js';
+
+/** One received message: all frames back to back; offsets[i]..offsets[i+1] is frame i. */
+export type NativeMessage = PackedFrames;
+
+interface NativeStats {
+  received: number;
+  waitsQueueFull: number;
+  queued: number;
+}
+
+interface AddonReceiver {
+  tryReceiveBatch(max: number): NativeMessage[];
+  receiveBatch(max: number, timeoutMs: number): Promise<NativeMessage[]>;
+  stats(): NativeStats;
+  close(): void;
+}
+
+interface WipAddon {
+  Receiver: new (address: string, mode: string, highWaterMark: number, queueMessages: number) => AddonReceiver;
+  zmqVersion: string;
+}
+
+let cached: WipAddon | undefined;
+
+export function nativeReceiverAddonPath(): string {
+  return join(packageRoot(), 'native-wip', 'build', 'Release', 'zmq_native_wip.node');
+}
+
+export function nativeReceiverAvailable(): boolean {
+  try {
+    return existsSync(nativeReceiverAddonPath());
+  } catch {
+    return false;
+  }
+}
+
+function loadWip(): WipAddon {
+  if (cached !== undefined) return cached;
+  const path = nativeReceiverAddonPath();
+  if (!existsSync(path)) {
+    throw new BsreadError(
+      'BSREAD_ERR_ADDON',
+      `native receiver addon not built: ${path} is missing; build it with "cd native-wip && node-gyp rebuild --nodedir=/usr" (needs libzmq3-dev)`,
+    );
+  }
+  try {
+    cached = createRequire(import.meta.url)(path) as WipAddon;
+  } catch (e) {
+    throw new BsreadError('BSREAD_ERR_ADDON', `cannot load ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return cached;
+}
+
+/** The libzmq version the wip addon is linked against. */
+export function nativeZmqVersion(): string {
+  return loadWip().zmqVersion;
+}
+
+export interface NativeReceiverOptions extends StreamReceiverOptions {
+  /** Messages the receiver thread may hold before it stops reading (default 64). */
+  queueMessages?: number;
+  /** Messages taken from the native queue per call into the addon (default 64). */
+  batch?: number;
+}
+
+export class NativeStreamReceiver {
+  private readonly native: AddonReceiver;
+  private readonly timeoutMs: number;
+  private readonly batchSize: number;
+  private pending: NativeMessage[] = [];
+  private next = 0;
+  private closed = false;
+  readonly address: string;
+
+  constructor(opts: NativeReceiverOptions) {
+    parseStreamAddress(opts.address);
+    this.address = opts.address;
+    this.timeoutMs = opts.receiveTimeoutMs ?? 1000;
+    this.batchSize = Math.max(1, opts.batch ?? 64);
+    const addon = loadWip();
+    try {
+      this.native = new addon.Receiver(opts.address, opts.mode ?? 'pull', opts.highWaterMark ?? 100, Math.max(1, opts.queueMessages ?? 64));
+    } catch (e) {
+      throw new BsreadError('BSREAD_ERR_TRANSPORT', `cannot connect to ${opts.address}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** The messages already received, up to max, without waiting (may be empty). */
+  tryReceiveBatch(max = this.batchSize): NativeMessage[] {
+    if (this.closed) return [];
+    const out = this.drain(max);
+    if (out.length < max) out.push(...this.native.tryReceiveBatch(max - out.length));
+    return out;
+  }
+
+  /** Up to max messages; waits up to timeoutMs for the first one; [] on timeout or after close. */
+  async receiveBatch(max = this.batchSize, timeoutMs = this.timeoutMs): Promise<NativeMessage[]> {
+    if (this.closed) return [];
+    const out = this.drain(max);
+    if (out.length > 0) return out;
+    try {
+      return await this.native.receiveBatch(max, timeoutMs);
+    } catch (e) {
+      if (this.closed) return [];
+      throw new BsreadError('BSREAD_ERR_TRANSPORT', `receive from ${this.address} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** The next message, or null when nothing came within the timeout or after close. */
+  async receive(): Promise<NativeMessage | null> {
+    if (this.next < this.pending.length) return this.pending[this.next++]!;
+    const batch = await this.receiveBatch(this.batchSize);
+    if (batch.length === 0) return null;
+    this.pending = batch;
+    this.next = 1;
+    return batch[0]!;
+  }
+
+  /** Like StreamReceiver.receive(): the next message as Buffer views of its frames (no copy). */
+  async receiveFrames(): Promise<Buffer[] | null> {
+    const m = await this.receive();
+    return m === null ? null : bufferViews(m);
+  }
+
+  stats(): NativeStats {
+    return this.closed ? { received: 0, waitsQueueFull: 0, queued: 0 } : this.native.stats();
+  }
+
+  /** Joins the receiver thread and closes socket and context. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = [];
+    this.next = 0;
+    this.native.close();
+  }
+
+  private drain(max: number): NativeMessage[] {
+    if (this.next >= this.pending.length) return [];
+    const out = this.pending.slice(this.next, this.next + max);
+    this.next += out.length;
+    return out;
+  }
+}
+
+/** Frames as Buffer subarrays (what zeromq.js would have given; one Buffer object per frame). */
+export function bufferViews(m: NativeMessage): Buffer[] {
+  const n = m.offsets.length - 1;
+  const out = new Array<Buffer>(n);
+  for (let i = 0; i < n; i++) out[i] = m.data.subarray(m.offsets[i]!, m.offsets[i + 1]!);
+  return out;
+}
+
+/** Frames as plain Uint8Array views (what the codec needs; cheaper to make than Buffers). */
+export function uint8Views(m: NativeMessage): Uint8Array[] {
+  const n = m.offsets.length - 1;
+  const out = new Array<Uint8Array>(n);
+  const ab = m.data.buffer;
+  const base = m.data.byteOffset;
+  const o = m.offsets;
+  for (let i = 0; i < n; i++) out[i] = new Uint8Array(ab, base + o[i]!, o[i + 1]! - o[i]!);
+  return out;
+}
+
+/**
+ * Frames made on first access only (a Proxy over a sparse cache). For readers that touch a few
+ * frames of a big message (frame 0 for the pulse id, a few channels).
+ */
+export function lazyViews(m: NativeMessage): readonly Uint8Array[] {
+  const n = m.offsets.length - 1;
+  const cache = new Array<Uint8Array | undefined>(n);
+  const ab = m.data.buffer;
+  const base = m.data.byteOffset;
+  const o = m.offsets;
+  return new Proxy(cache as Uint8Array[], {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string') {
+        const i = prop.length < 10 ? Number(prop) : NaN;
+        if (Number.isInteger(i) && i >= 0 && i < n) {
+          let v = target[i];
+          if (v === undefined) v = target[i] = new Uint8Array(ab, base + o[i]!, o[i + 1]! - o[i]!);
+          return v;
+        }
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+}
