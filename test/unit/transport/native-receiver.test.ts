@@ -1,0 +1,97 @@
+// The wip native receiver (native-wip/). CI does not build that addon: every test skips then.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as zmq from 'zeromq';
+import { BsreadError } from '../../../src/errors.js';
+import { BsreadReceiver, encodeMessage } from '../../../src/bsread/index.js';
+import { NativeStreamReceiver, bufferViews, lazyViews, nativeReceiverAvailable, uint8Views } from '../../../src/transport/native-receiver.js';
+
+const skip = nativeReceiverAvailable() ? false : 'wip native receiver addon not built (native-wip/)';
+
+async function pushSocket(): Promise<zmq.Push> {
+  const s = new zmq.Push({ linger: 0, sendHighWaterMark: 1000 });
+  await s.bind('tcp://127.0.0.1:0');
+  return s;
+}
+
+test('without the addon, constructing a receiver is a BSREAD_ERR_ADDON error', { skip: nativeReceiverAvailable() ? 'addon built' : false }, () => {
+  assert.throws(() => new NativeStreamReceiver({ address: 'tcp://127.0.0.1:9' }), (e: unknown) => e instanceof BsreadError && e.code === 'BSREAD_ERR_ADDON');
+});
+
+test('frames arrive byte-identical, including empty frames, in order; all views agree', { skip }, async () => {
+  const push = await pushSocket();
+  const r = new NativeStreamReceiver({ address: push.lastEndpoint!, receiveTimeoutMs: 2000 });
+  try {
+    const sent: Buffer[][] = [];
+    for (let p = 0; p < 5; p++) {
+      const frames = encodeMessage({ pulseId: p, globalTimestamp: { sec: 1, ns: p }, channels: [
+        { def: { name: 'A', type: 'float64' }, value: p + 0.5 },
+        { def: { name: 'B', type: 'int32', shape: [3] }, value: [p, 2, 3] },
+      ] });
+      sent.push(frames);
+      await push.send(frames);
+    }
+    await push.send([Buffer.from('x'), Buffer.alloc(0), Buffer.from('tail')]);
+    const rx = new BsreadReceiver();
+    for (let p = 0; p < 5; p++) {
+      const m = await r.receive();
+      assert.ok(m !== null);
+      const views = [bufferViews(m), uint8Views(m), lazyViews(m)];
+      for (const v of views) {
+        assert.equal(v.length, sent[p]!.length);
+        for (let f = 0; f < v.length; f++) assert.equal(Buffer.compare(v[f]!, sent[p]![f]!), 0);
+      }
+      const msg = rx.open(lazyViews(m));
+      assert.ok(msg.kind !== 'not_data');
+      assert.equal(msg.pulseId, p);
+      assert.equal(msg.value(0), p + 0.5);
+    }
+    const last = await r.receiveFrames();
+    assert.deepEqual(last?.map((b) => b.toString()), ['x', '', 'tail']);
+  } finally {
+    r.close();
+    push.close();
+  }
+});
+
+test('receive() returns null on timeout; close() is idempotent and ends a pending receive', { skip }, async () => {
+  const push = await pushSocket();
+  const r = new NativeStreamReceiver({ address: push.lastEndpoint!, receiveTimeoutMs: 50 });
+  assert.equal(await r.receive(), null);
+  const r2 = new NativeStreamReceiver({ address: push.lastEndpoint!, receiveTimeoutMs: 5000 });
+  const pending = r2.receiveBatch(10);
+  const t0 = Date.now();
+  r2.close();
+  r2.close();
+  assert.deepEqual(await pending, []);
+  assert.ok(Date.now() - t0 < 2000);
+  assert.equal(await r2.receive(), null);
+  r.close();
+  push.close();
+});
+
+test('a full queue applies back-pressure: nothing is lost', { skip }, async () => {
+  const push = await pushSocket();
+  const r = new NativeStreamReceiver({ address: push.lastEndpoint!, highWaterMark: 4, queueMessages: 2, receiveTimeoutMs: 2000 });
+  try {
+    const n = 300;
+    const sending = (async () => {
+      for (let i = 0; i < n; i++) await push.send([Buffer.from(String(i))]);
+    })();
+    await new Promise((res) => setTimeout(res, 100));
+    assert.ok(r.stats().queued <= 2);
+    for (let i = 0; i < n; i++) {
+      const m = await r.receive();
+      assert.ok(m !== null, `message ${i}`);
+      assert.equal(m.data.toString(), String(i));
+    }
+    await sending;
+  } finally {
+    r.close();
+    push.close();
+  }
+});
+
+test('a bad address is refused', { skip }, () => {
+  assert.throws(() => new NativeStreamReceiver({ address: 'tcp://host' }), (e: unknown) => e instanceof BsreadError);
+});
