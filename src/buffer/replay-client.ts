@@ -21,6 +21,8 @@ export interface ReplayServiceInfo {
   /** The host the client reached it at; consumer streams are connected on this host. */
   readonly host: string;
   readonly protocol: number;
+  /** The buffer's run (changes when it restarts); null from a buffer that does not say. */
+  readonly instance: string | null;
   readonly oldestPulseId: number | null;
   readonly newestPulseId: number | null;
   readonly depth: number;
@@ -96,6 +98,7 @@ export async function probeReplayService(streamAddress: string, timeoutMs = 500,
     address,
     host: hostOf(address),
     protocol: hello.protocol,
+    instance: typeof hello.instance === 'string' ? hello.instance : null,
     oldestPulseId: hello.oldest_pulse_id,
     newestPulseId: hello.newest_pulse_id,
     depth: hello.depth,

@@ -14,6 +14,8 @@ export interface HelloReply {
   state: 'ok';
   service: typeof REPLAY_SERVICE_NAME;
   protocol: number;
+  /** Differs each time the buffer starts: a client that sees it change knows its stream is gone. */
+  instance?: string;
   oldest_pulse_id: number | null;
   newest_pulse_id: number | null;
   depth: number;

@@ -1,6 +1,7 @@
 // The replay service (docs/replay-protocol.md): a ROUTER socket that answers hello / replay /
 // release. Each replay consumer gets a PUSH socket of its own on an ephemeral port, a bounded
 // queue (ReplayRegistry) and its own async send loop. Intake never awaits a consumer.
+import { randomUUID } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { BsreadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -122,6 +123,9 @@ export class ReplayService {
   /** Drops of consumers that are gone, so the total never goes down. */
   private droppedByGone = 0;
 
+  /** Names this run of the buffer, so writers notice a restart (see ReplaySource). */
+  readonly instance = randomUUID();
+
   private constructor(
     private readonly router: zmq.Router,
     private readonly opts: ReplayServiceOptions,
@@ -190,6 +194,7 @@ export class ReplayService {
           state: 'ok',
           service: REPLAY_SERVICE_NAME,
           protocol: REPLAY_PROTOCOL_VERSION,
+          instance: this.instance,
           oldest_pulse_id: ring.oldest()?.pulseId ?? null,
           newest_pulse_id: ring.newest()?.pulseId ?? null,
           depth: ring.depth,
@@ -219,7 +224,8 @@ export class ReplayService {
       socket.close();
       return this.error('the buffer is shutting down');
     }
-    const id = `c${this.nextId++}`;
+    // Unique across runs of the buffer: a client that outlived a restart cannot release someone else's stream.
+    const id = `${this.instance.slice(0, 8)}-c${this.nextId++}`;
     // Snapshot + live registration: one synchronous step (no await in between).
     const reg = this.opts.registry.register(id, fromPulseId, this.opts.ring);
     const consumer = new ReplayConsumer(reg, socket, this.opts.log);

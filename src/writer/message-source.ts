@@ -4,7 +4,9 @@
 //   because PUSH deals messages round-robin between its peers;
 // - anything else: PULL (or SUB) connected to stream_address when the acquisition starts, as the
 //   original writer did.
-import { openReplay, probeReplayService, type ReplaySession } from '../buffer/replay-client.js';
+import { openReplay, probeReplayService, type ReplayServiceInfo, type ReplaySession } from '../buffer/replay-client.js';
+import { readMainHeader } from '../bsread/index.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { StreamReceiver, type ReceiveMode } from '../transport/index.js';
 
@@ -53,24 +55,79 @@ class PlainSource implements MessageSource {
   }
 }
 
+/**
+ * A private replay stream from our buffer. When the buffer restarts, the stream's port is gone
+ * and nothing more arrives on it; the restarted buffer may still hold pulses of the range. So on
+ * a quiet receive timeout the source asks the buffer who it is, and when the answer comes from
+ * another run of the buffer, it opens a new replay from the pulse after the last one delivered
+ * (the acquisition discards anything repeated). Pulses the new buffer no longer holds are added
+ * to the gap.
+ */
 class ReplaySource implements MessageSource {
   readonly kind = 'replay' as const;
+  private earlierGaps = 0;
+  private lastPulseId: number | null = null;
+
   constructor(
-    private readonly session: ReplaySession,
-    private readonly replayAddress: string,
-    private readonly streamAddress: string,
-    private readonly probeTimeoutMs: number,
+    private session: ReplaySession,
+    private info: ReplayServiceInfo,
+    private readonly fromPulseId: number | null,
+    private readonly opts: SourceOptions & { receiveTimeoutMs: number; highWaterMark: number },
   ) {}
+
   get gap(): number {
-    return this.session.gap;
+    return this.earlierGaps + this.session.gap;
   }
-  receive(): Promise<Buffer[] | null> {
-    return this.session.receiver.receive();
+
+  async receive(): Promise<Buffer[] | null> {
+    const frames = await this.session.receiver.receive();
+    if (frames !== null) {
+      this.track(frames);
+      return frames;
+    }
+    if (!(await this.reopenIfBufferRestarted())) return null;
+    const next = await this.session.receiver.receive();
+    if (next !== null) this.track(next);
+    return next;
   }
+
+  private track(frames: Buffer[]): void {
+    try {
+      const main = readMainHeader(frames);
+      if (main.kind === 'data' && (this.lastPulseId === null || main.pulseId > this.lastPulseId)) this.lastPulseId = main.pulseId;
+    } catch {
+      // malformed: the acquisition counts it
+    }
+  }
+
+  private async reopenIfBufferRestarted(): Promise<boolean> {
+    const now = await probeReplayService(this.opts.streamAddress, this.opts.probeTimeoutMs, this.info.address);
+    if (now === null || now.instance === null || now.instance === this.info.instance) return false;
+    const from = this.lastPulseId === null ? this.fromPulseId : this.lastPulseId + 1;
+    let session: ReplaySession;
+    try {
+      session = await openReplay(now, from, { receiveTimeoutMs: this.opts.receiveTimeoutMs, highWaterMark: this.opts.highWaterMark });
+    } catch (e) {
+      this.opts.log.warn({ err: errorMessage(e) }, 'the buffer restarted, and a new replay could not be opened yet');
+      return false;
+    }
+    // Only close our end: the old stream belonged to the previous run of the buffer.
+    this.session.receiver.close();
+    this.earlierGaps += this.session.gap;
+    this.session = session;
+    this.info = now;
+    this.opts.log.warn(
+      { replay: now.address, from_pulse_id: from, first_pulse_id: session.firstPulseId, gap: session.gap },
+      'the buffer restarted: replaying again from the pulse after the last one received',
+    );
+    return true;
+  }
+
   async newestPulseId(): Promise<number | null> {
-    const info = await probeReplayService(this.streamAddress, this.probeTimeoutMs, this.replayAddress);
+    const info = await probeReplayService(this.opts.streamAddress, this.opts.probeTimeoutMs, this.info.address);
     return info?.newestPulseId ?? null;
   }
+
   close(): Promise<void> {
     return this.session.release();
   }
@@ -88,7 +145,7 @@ export function messageSourceOpener(opts: SourceOptions): OpenSource {
         { replay: info.address, from_pulse_id: fromPulseId, first_pulse_id: session.firstPulseId, oldest_pulse_id: session.oldestPulseId, gap: session.gap },
         'receiving from the buffer replay service',
       );
-      return new ReplaySource(session, info.address, opts.streamAddress, opts.probeTimeoutMs);
+      return new ReplaySource(session, info, fromPulseId, { ...opts, receiveTimeoutMs, highWaterMark });
     }
     const receiver = new StreamReceiver({ address: opts.streamAddress, mode: opts.mode, highWaterMark, receiveTimeoutMs });
     opts.log.info({ stream: opts.streamAddress, mode: opts.mode }, 'no replay service answered; receiving from the stream directly');

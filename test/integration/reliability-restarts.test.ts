@@ -126,7 +126,7 @@ test('source restarts on the same port with pulse ids jumping back: the buffer r
   assert.equal(fb.attrs['missing_pulse_ids'], 0);
 });
 
-test('buffer restarted (SIGTERM) while a writer is connected: the writer reports the gap, never invents or duplicates data', { timeout: 60_000 }, async () => {
+test('buffer restarted (SIGTERM) while a writer is connected: the writer replays again from the restarted buffer, reports the gap, never invents or duplicates data', { timeout: 60_000 }, async () => {
   // A source that keeps sending at 100 Hz by the wall clock, whether anyone is connected or not.
   const src = await bind('tcp://127.0.0.1:0', { dropWhenFull: true, highWaterMark: 1000 });
   const base = 100_000;
@@ -174,6 +174,11 @@ test('buffer restarted (SIGTERM) while a writer is connected: the writer reports
   assert.deepEqual(f.scalar, f.pulse_id.map((p) => p * 1.5), 'values as sent');
   assert.deepEqual(f.pair, f.pulse_id.map((p) => [p, -p]));
   assert.deepEqual(f.text, f.pulse_id.map((p) => `p${p}`));
+  // The writer notices the restart and replays again from the pulse after its last one, so every
+  // pulse of the range that the restarted buffer holds is in the file.
+  const fromRestart = f.pulse_id.filter((p) => p >= restartedAt);
+  const expected = Array.from({ length: stop - Math.max(restartedAt, start) + 1 }, (_, i) => Math.max(restartedAt, start) + i);
+  assert.deepEqual(fromRestart, expected, `every pulse the restarted buffer holds is written (restart at ${restartedAt}); writer log: ${w.proc.stderr().slice(-1500)}`);
   const missing = stop - start + 1 - f.pulse_id.length;
   assert.ok(missing > 0, 'the restart left a gap');
   assert.equal(f.attrs['missing_pulse_ids'], missing, 'root attribute missing_pulse_ids = ids of the range without a row');
