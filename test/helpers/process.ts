@@ -39,6 +39,14 @@ export async function stopAllPrograms(): Promise<void> {
   await Promise.all([...running].map((p) => p.stop('SIGKILL')));
 }
 
-process.on('exit', () => {
+function killAll(): void {
   for (const p of running) p.child.kill('SIGKILL');
-});
+}
+process.on('exit', killAll);
+// The test runner cancels a file that runs too long with a signal, which skips 'exit' handlers.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.kill(process.pid, signal);
+  });
+}
