@@ -88,37 +88,6 @@ herr_t NameCb(hid_t, const char* name, const H5A_info_t*, void* data) {
   return 0;
 }
 
-Napi::Value ReadStringAttr(Napi::Env env, hid_t attr, hid_t type, uint64_t n, const std::string& where) {
-  Napi::Array out = Napi::Array::New(env, n);
-  if (n == 0) return out;
-  htri_t vlen = H5Tis_variable_str(type);
-  if (vlen < 0) Fail(env, "H5Tis_variable_str", where);
-  if (vlen > 0) {
-    Hid memType = MakeVlenStringType(env);
-    std::vector<char*> ptrs(n, nullptr);
-    Check(env, H5Aread(attr, memType, ptrs.data()), "H5Aread", where);
-    for (uint64_t k = 0; k < n; k++) out.Set(static_cast<uint32_t>(k), Napi::String::New(env, ptrs[k] == nullptr ? "" : ptrs[k]));
-    Hid space(CheckId(env, H5Aget_space(attr), "H5Aget_space", where), H5Sclose);
-    H5Dvlen_reclaim(memType, space, H5P_DEFAULT, ptrs.data());
-    return out;
-  }
-  size_t size = H5Tget_size(type);
-  H5T_str_t pad = H5Tget_strpad(type);
-  std::vector<char> buf(size * n);
-  Check(env, H5Aread(attr, type, buf.data()), "H5Aread", where);
-  for (uint64_t k = 0; k < n; k++) {
-    const char* s = buf.data() + k * size;
-    size_t len = size;
-    if (pad == H5T_STR_SPACEPAD) {
-      while (len > 0 && s[len - 1] == ' ') len--;
-    } else {
-      len = strnlen(s, size);
-    }
-    out.Set(static_cast<uint32_t>(k), Napi::String::New(env, s, len));
-  }
-  return out;
-}
-
 // h5ReadAttributes(file, objectPath) -> [{ name, type, shape, data: Buffer | string[] }]
 // type is 'int8'...'float64' (data: little-endian Buffer) or 'string' (data: string[]);
 // attributes of other types are reported with type 'other' and no data.
@@ -148,13 +117,14 @@ Napi::Value ReadAttributes(const Napi::CallbackInfo& info) {
     if (H5Sget_simple_extent_type(space) == H5S_NULL) n = 0;
     Napi::Object e = Napi::Object::New(env);
     e.Set("name", name);
-    Napi::Array shape = Napi::Array::New(env, dims.size());
-    for (size_t k = 0; k < dims.size(); k++) shape.Set(static_cast<uint32_t>(k), Napi::Number::New(env, static_cast<double>(dims[k])));
-    e.Set("shape", shape);
+    e.Set("shape", DimsToJs(env, dims));
     NumType t;
     if (H5Tget_class(type) == H5T_STRING) {
       e.Set("type", "string");
-      e.Set("data", ReadStringAttr(env, attr, type, n, where));
+      hid_t attrId = attr;
+      e.Set("data", ReadStringValues(env, type, space, n, where, "H5Aread", [attrId](hid_t memType, void* buf) {
+        return H5Aread(attrId, memType, buf);
+      }));
     } else if (NumTypeFromH5(type, &t)) {
       e.Set("type", NumTypeName(t));
       Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, n * NumTypeSize(t));

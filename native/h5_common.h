@@ -14,6 +14,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,14 @@ Hid MakePlist(Napi::Env env, hid_t cls, const char* what);
 Hid MakeLcpl(Napi::Env env);
 // A variable-length UTF-8 string type.
 Hid MakeVlenStringType(Napi::Env env);
+
+// Reads n strings of `fileType` (variable- or fixed-length) from a dataset or an attribute:
+// `read(memType, buffer)` is the H5Dread or H5Aread call, `readName` its name for errors.
+using StringRead = std::function<herr_t(hid_t memType, void* buffer)>;
+Napi::Array ReadStringValues(Napi::Env env, hid_t fileType, hid_t space, uint64_t n, const std::string& where,
+                             const char* readName, const StringRead& read);
+// Dimensions as a JS array (H5S_UNLIMITED as Infinity).
+Napi::Array DimsToJs(Napi::Env env, const std::vector<hsize_t>& dims);
 
 // ---- element types --------------------------------------------------------------------------
 

@@ -459,50 +459,6 @@ std::string TypeName(hid_t type) {
   return "other";
 }
 
-Napi::Array DimsToJs(Napi::Env env, const std::vector<hsize_t>& dims) {
-  Napi::Array arr = Napi::Array::New(env, dims.size());
-  for (size_t k = 0; k < dims.size(); k++) {
-    double v = dims[k] == H5S_UNLIMITED ? INFINITY : static_cast<double>(dims[k]);
-    arr.Set(static_cast<uint32_t>(k), Napi::Number::New(env, v));
-  }
-  return arr;
-}
-
-Napi::Array ReadStrings(Napi::Env env, hid_t ds, hid_t fileType, hid_t space, uint64_t n, const std::string& path) {
-  Napi::Array out = Napi::Array::New(env, n);
-  if (n == 0) return out;
-  htri_t isVlen = H5Tis_variable_str(fileType);
-  if (isVlen < 0) Fail(env, "H5Tis_variable_str", path);
-  H5T_cset_t cset = H5Tget_cset(fileType);
-  if (isVlen > 0) {
-    Hid memType(CheckId(env, H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
-    Check(env, H5Tset_size(memType, H5T_VARIABLE), "H5Tset_size");
-    Check(env, H5Tset_cset(memType, cset == H5T_CSET_UTF8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII), "H5Tset_cset");
-    std::vector<char*> ptrs(n, nullptr);
-    Check(env, H5Dread(ds, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "H5Dread", path);
-    for (uint64_t k = 0; k < n; k++) out.Set(static_cast<uint32_t>(k), Napi::String::New(env, ptrs[k] == nullptr ? "" : ptrs[k]));
-    H5Dvlen_reclaim(memType, space, H5P_DEFAULT, ptrs.data());
-    return out;
-  }
-  size_t size = H5Tget_size(fileType);
-  if (size == 0) Fail(env, "H5Tget_size", path);
-  H5T_str_t pad = H5Tget_strpad(fileType);
-  Hid memType(CheckId(env, H5Tcopy(fileType), "H5Tcopy"), H5Tclose);
-  std::vector<char> buf(size * n);
-  Check(env, H5Dread(ds, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "H5Dread", path);
-  for (uint64_t k = 0; k < n; k++) {
-    const char* s = buf.data() + k * size;
-    size_t len = size;
-    if (pad == H5T_STR_SPACEPAD) {
-      while (len > 0 && s[len - 1] == ' ') len--;
-    } else {
-      len = strnlen(s, size);
-    }
-    out.Set(static_cast<uint32_t>(k), Napi::String::New(env, s, len));
-  }
-  return out;
-}
-
 // h5Read(file, path) -> { type, shape, data: Buffer (little-endian) | string[] }
 Napi::Value Read(const Napi::CallbackInfo& info) {
   const char* fn = "h5Read";
@@ -520,7 +476,10 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   out.Set("shape", DimsToJs(env, o.dims));
   if (typeName == "vlen_string" || typeName == "fixed_string") {
     if (n > (1u << 30)) Throw(env, "H5_ERR", std::string(fn) + ": " + path + " has too many strings to read at once", "H5Dread");
-    out.Set("data", ReadStrings(env, o.ds, o.type, o.space, n, path));
+    hid_t dset = o.ds;
+    out.Set("data", ReadStringValues(env, o.type, o.space, n, path, "H5Dread", [dset](hid_t memType, void* buf) {
+      return H5Dread(dset, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    }));
     return out;
   }
   NumType t;
