@@ -1,38 +1,10 @@
 // Shared by the writers of big rows (plain large arrays, compressed chunks): rows are kept as
 // references to the message's bytes, not copied, and written as runs — a run of values in one
 // call, a run of missing rows as a resize (fill value 0: the chunks are never allocated).
-import type { Dataset } from '../../h5/index.js';
+import { PendingRows } from './pending-rows.js';
 
-export abstract class RowRefs {
-  /** Buffered rows: the bytes of a value, or null for a missing row. */
-  private pending: (Uint8Array | null)[] = [];
-  private written: number;
-
-  protected constructor(
-    protected readonly ds: Dataset,
-    rowsBefore: number,
-    /** Buffered rows that make an append worthwhile. */
-    private readonly batchRows: number,
-  ) {
-    this.written = 0;
-    if (rowsBefore > 0) {
-      ds.resize(rowsBefore);
-      this.written = rowsBefore;
-    }
-  }
-
-  get rows(): number {
-    return this.written + this.pending.length;
-  }
-
-  get due(): boolean {
-    return this.pending.length >= this.batchRows;
-  }
-
-  get roomLeft(): number {
-    return Math.max(0, this.batchRows - this.pending.length);
-  }
-
+/** Buffered rows: the bytes of a value, or null for a missing row. */
+export abstract class RowRefs extends PendingRows<Uint8Array | null> {
   protected push(row: Uint8Array | null): void {
     this.pending.push(row);
   }
@@ -84,22 +56,5 @@ export abstract class RowRefs {
       return 0;
     }
     return Math.max(0, Math.min(n, now - before));
-  }
-
-  setRows(rows: number): void {
-    if (rows === this.rows) return;
-    if (rows > this.rows) {
-      this.flush();
-    } else if (rows >= this.written) {
-      this.pending.length = rows - this.written;
-      return;
-    }
-    this.pending = [];
-    this.ds.resize(rows);
-    this.written = rows;
-  }
-
-  close(): void {
-    this.ds.close();
   }
 }
