@@ -240,8 +240,8 @@ export abstract class Dataset {
   }
 }
 
-/** A chunked numeric dataset of shape (rows, ...rowShape) that grows by appending rows. */
-export class NumericDataset extends Dataset {
+/** A dataset of shape (rows, ...rowShape) of one element type. */
+export abstract class TypedRowsDataset extends Dataset {
   readonly type: ElementType;
   readonly rowShape: readonly number[];
   /** Bytes in one row. */
@@ -254,7 +254,10 @@ export class NumericDataset extends Dataset {
     this.rowShape = [...rowShape];
     this.rowBytes = elementSize(type) * rowShape.reduce((a, b) => a * b, 1);
   }
+}
 
+/** A chunked numeric dataset of shape (rows, ...rowShape) that grows by appending rows. */
+export class NumericDataset extends TypedRowsDataset {
   /**
    * Appends `rows` rows (default: all of `data`) from little-endian bytes. Returns the new row
    * count; when it throws, the row count is unchanged. Large appends (> 32 KiB) are written
@@ -295,19 +298,7 @@ export class StringDataset extends Dataset {
  * A dataset declared with the bitshuffle filter (32008, LZ4), one row per chunk, filled by
  * writing bitshuffle_lz4 blobs (protocol §6.2, 12-byte header included) as chunks unchanged.
  */
-export class BitshuffleDataset extends Dataset {
-  readonly type: ElementType;
-  readonly rowShape: readonly number[];
-  readonly rowBytes: number;
-
-  /** @internal */
-  constructor(owner: H5File, handle: Handle, path: string, type: ElementType, rowShape: readonly number[]) {
-    super(owner, handle, path);
-    this.type = type;
-    this.rowShape = [...rowShape];
-    this.rowBytes = elementSize(type) * rowShape.reduce((a, b) => a * b, 1);
-  }
-
+export class BitshuffleDataset extends TypedRowsDataset {
   /** Appends one row from its compressed blob; returns the new row count. */
   appendChunk(blob: ArrayBufferView): number {
     return this.appendChunks([blob]);
