@@ -125,23 +125,28 @@ async function bareRelay(protos: Buffer[][], n: number): Promise<number> {
   return rate;
 }
 
+/** A buffer between srcAddr and outAddr (replay service on the next port) holding n messages. */
+function startBuffer(srcAddr: string, outAddr: string, n: number): Promise<BufferService> {
+  const outPort = Number(outAddr.split(':').at(-1));
+  return BufferService.start({
+    inputAddress: srcAddr,
+    inputMode: 'pull',
+    outputAddress: outAddr,
+    replayAddress: `tcp://127.0.0.1:${outPort + 1}`,
+    bindHost: '127.0.0.1',
+    limits: { maxMessages: n + 10 },
+    analyzer: false,
+    consumerIdleMs: 60_000,
+    log: silentLogger(),
+  });
+}
+
 async function bufferRelay(protos: Buffer[][], n: number): Promise<number> {
   const srcAddr = await freeTcp();
   const outAddr = await freeTcp();
-  const outPort = Number(outAddr.split(':').at(-1));
   let service: BufferService | undefined;
   const rate = await pump(srcAddr, outAddr, protos, n, async () => {
-    service = await BufferService.start({
-      inputAddress: srcAddr,
-      inputMode: 'pull',
-      outputAddress: outAddr,
-      replayAddress: `tcp://127.0.0.1:${outPort + 1}`,
-      bindHost: '127.0.0.1',
-      limits: { maxMessages: n + 10 },
-      analyzer: false,
-      consumerIdleMs: 60_000,
-      log: silentLogger(),
-    });
+    service = await startBuffer(srcAddr, outAddr, n);
   }).catch(async (e: unknown) => {
     await service?.stop();
     throw e;
@@ -153,18 +158,7 @@ async function bufferRelay(protos: Buffer[][], n: number): Promise<number> {
 async function replayRelay(protos: Buffer[][], n: number): Promise<number> {
   const srcAddr = await freeTcp();
   const outAddr = await freeTcp();
-  const outPort = Number(outAddr.split(':').at(-1));
-  const service = await BufferService.start({
-    inputAddress: srcAddr,
-    inputMode: 'pull',
-    outputAddress: outAddr,
-    replayAddress: `tcp://127.0.0.1:${outPort + 1}`,
-    bindHost: '127.0.0.1',
-    limits: { maxMessages: n + 10 },
-    analyzer: false,
-    consumerIdleMs: 60_000,
-    log: silentLogger(),
-  });
+  const service = await startBuffer(srcAddr, outAddr, n);
   const info = await probeReplayService(outAddr, 2000);
   if (info === null) throw new Error('replay service not found');
   const session = await openReplay(info, null, { highWaterMark: 100 });
