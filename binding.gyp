@@ -7,7 +7,7 @@
         "<!@(node -p \"require('node-addon-api').include_dir\")",
         "<!@(pkg-config --cflags-only-I hdf5 | sed 's/-I//g')"
       ],
-      "libraries": ["<!@(pkg-config --libs hdf5)", "-llz4"],
+      "libraries": ["<!@(pkg-config --libs hdf5)", "<!@(pkg-config --libs libzmq)", "-llz4"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "H5_USE_110_API"],
       "cflags": ["-O3", "-msse2", "-Wall", "-Wextra"],
       "cflags_c": ["-std=c11"],

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
 import * as zmq from 'zeromq';
 import { BsreadReceiver, type BsreadMessage } from '../src/bsread/index.js';
-import { NativeStreamReceiver, bufferViews, nativeReceiverAvailable, nativeReceiverAddonPath, uint8Views, type NativeMessage } from '../src/transport/native-receiver.js';
+import { NativeStreamReceiver, bufferViews, uint8Views, type NativeMessage } from '../src/transport/native-receiver.js';
 import { opsPerSecond, type BenchOptions, type BenchRow } from './table.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -165,10 +165,6 @@ function fmt(r: Result): string {
 }
 
 export async function run(opts: BenchOptions): Promise<BenchRow[]> {
-  if (!nativeReceiverAvailable()) {
-    process.stderr.write(`bench native-receive: skipped, the wip addon is not built (${nativeReceiverAddonPath()})\n`);
-    return [];
-  }
   const rows: BenchRow[] = [];
   const cases: [number, number, number][] = [
     [1000, Number(process.env['BENCH_NATIVE_MESSAGES'] ?? (opts.quick ? 1000 : 3000)), 1000],

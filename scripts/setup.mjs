@@ -15,6 +15,7 @@ const DEBIAN_PACKAGES = [
   'pkg-config', // finds libhdf5 for the addon build
   'libhdf5-dev', // HDF5 library and headers (the writer's file layer)
   'liblz4-dev', // LZ4 block codec inside bitshuffle_lz4 and lz4
+  'libzmq3-dev', // libzmq for the native receive/send path (zeromq.js costs µs per frame)
   'hdf5-tools', // h5dump: independent reader used by tests
   'python3-h5py', // h5py: independent reader used by tests
   'bitshuffle', // HDF5 filter plugin 32008, so h5py/h5dump read bitshuffle datasets

@@ -106,16 +106,20 @@ export function parseCompression(v: unknown, what: string, channel?: string): Co
  * frame 1). Throws MalformedMessageError; returns NotDataMessage for control messages.
  */
 export function readMainHeader(frames: readonly Uint8Array[]): MainHeader | NotDataMessage {
-  const f0 = frames[0];
-  if (f0 === undefined) throw new MalformedMessageError('frame_count', 'message has no frames');
+  return readMainHeaderFrame(frames[0], frames.length);
+}
+
+/** readMainHeader for a message held packed (frame 0 and the frame count only, no per-frame views). */
+export function readMainHeaderFrame(f0: Uint8Array | undefined, frameCount: number): MainHeader | NotDataMessage {
+  if (f0 === undefined || frameCount === 0) throw new MalformedMessageError('frame_count', 'message has no frames');
   const o = parseJsonObject(f0, 'main header');
   const htype = o['htype'];
   if (typeof htype !== 'string') {
     throw new MalformedMessageError('bad_htype', htype === undefined ? 'main header has no htype' : 'main header htype is not a string');
   }
   if (!htype.startsWith(MAIN_HTYPE_PREFIX)) return { kind: 'not_data', htype };
-  if (frames.length < 2 || frames.length % 2 !== 0) {
-    throw new MalformedMessageError('frame_count', `${frames.length} frames; a data message has 2 + 2 × channels`);
+  if (frameCount < 2 || frameCount % 2 !== 0) {
+    throw new MalformedMessageError('frame_count', `${frameCount} frames; a data message has 2 + 2 × channels`);
   }
   const pulseId = o['pulse_id'];
   if (pulseId === undefined || pulseId === null) throw new MalformedMessageError('missing_field', 'main header has no pulse_id');

@@ -27,6 +27,7 @@ export {
 // Headers. readMainHeader is the buffer's hot path: it reads frame 0 only.
 export {
   readMainHeader,
+  readMainHeaderFrame,
   parseDataHeader,
   type DataHeader,
   type MainHeader,

@@ -1,17 +1,17 @@
 // The buffer program's core: intake from one source into the ring, the compatible PUSH output,
 // the replay service and the analyzer, wired together. The intake loop only awaits the input
 // socket; every output has its own send loop, so no consumer can block intake.
-import { BsreadReceiver, readMainHeader } from '../bsread/index.js';
+import { BsreadReceiver, readMainHeaderFrame } from '../bsread/index.js';
 import { DropCounter } from '../drop-counter.js';
 import { BsreadError, errorMessage, MalformedMessageError, type MalformedKind } from '../errors.js';
 import type { Logger } from '../log.js';
-import { StreamReceiver, type ReceiveMode } from '../transport/index.js';
+import { NativeStreamReceiver, uint8Views, type ReceiveMode } from '../transport/index.js';
 import { CompatOutput, type CompatOutputStatus } from './compat-output.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReplayRegistry } from './replay-registry.js';
 import { ReplayService, type ConsumerStatus } from './replay-service.js';
 import { RingBuffer, type RingLimits } from './ring-buffer.js';
-import { packFrames, type StoredMessage } from './stored-message.js';
+import { packFrames, type PackedFrames, type StoredMessage } from './stored-message.js';
 import { StreamAnalyzer, type AnalyzerCounters, type AnomalyKind } from './stream-analyzer.js';
 
 export interface BufferServiceOptions {
@@ -70,7 +70,7 @@ export class BufferService {
   private readonly bsreadReceiver: BsreadReceiver | null;
   private readonly now: () => number;
   private readonly startedMs: number;
-  private input: StreamReceiver | undefined;
+  private input: NativeStreamReceiver | undefined;
   private output: CompatOutput | undefined;
   private replay: ReplayService | undefined;
   private intake: Promise<void> | undefined;
@@ -110,7 +110,9 @@ export class BufferService {
         log: opts.log,
         idleMs: opts.consumerIdleMs,
       });
-      s.input = new StreamReceiver({
+      // The addon's libzmq receiver: each message arrives already packed (one Buffer + frame
+      // offsets), which is exactly how the ring stores it, so intake does no per-frame work.
+      s.input = new NativeStreamReceiver({
         address: opts.inputAddress,
         mode: opts.inputMode,
         highWaterMark: opts.inputHighWaterMark ?? 100,
@@ -134,9 +136,9 @@ export class BufferService {
   private async runIntake(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      let frames: Buffer[] | null;
+      let batch: PackedFrames[];
       try {
-        frames = await this.input!.receive();
+        batch = await this.input!.receiveBatch(64);
         failures = 0;
       } catch (e) {
         if (this.stopping) return;
@@ -146,17 +148,27 @@ export class BufferService {
         await new Promise((r) => setTimeout(r, Math.min(1000, 10 * failures)));
         continue;
       }
-      if (frames === null) continue;
-      this.accept(frames);
+      for (const m of batch) this.acceptPacked(m);
     }
   }
 
-  /** Takes one received message: validate frame 0, store, hand to every output. Never throws on bad input. */
-  accept(frames: Buffer[]): StoredMessage | null {
+  /** accept() for a message given as frames (tests, tools). */
+  accept(frames: readonly Uint8Array[]): StoredMessage | null {
+    return this.acceptPacked(packFrames(frames));
+  }
+
+  /**
+   * Takes one received message, packed as the ring keeps it: validate frame 0, store, hand to every
+   * output. Never throws on bad input.
+   */
+  acceptPacked(packed: PackedFrames): StoredMessage | null {
     this.received++;
+    const o = packed.offsets;
+    const frameCount = o.length - 1;
     let main;
     try {
-      main = readMainHeader(frames);
+      const f0 = frameCount > 0 ? packed.data.subarray(o[0]!, o[1]!) : undefined;
+      main = readMainHeaderFrame(f0, frameCount);
     } catch (e) {
       if (!(e instanceof MalformedMessageError)) throw e;
       this.malformed.add(e.kind, e.message);
@@ -168,8 +180,7 @@ export class BufferService {
       return null;
     }
     const nowMs = this.now();
-    if (this.analyzer !== null) this.analyze(frames, main.pulseId, main.globalTimestamp, nowMs);
-    const packed = packFrames(frames);
+    if (this.analyzer !== null) this.analyze(uint8Views(packed), main.pulseId, main.globalTimestamp, nowMs);
     const m: StoredMessage = {
       seq: this.ring.allocSeq(),
       pulseId: main.pulseId,
@@ -185,7 +196,7 @@ export class BufferService {
     return m;
   }
 
-  private analyze(frames: Buffer[], pulseId: number, ts: StoredMessage['globalTimestamp'], nowMs: number): void {
+  private analyze(frames: readonly Uint8Array[], pulseId: number, ts: StoredMessage['globalTimestamp'], nowMs: number): void {
     const a = this.analyzer!;
     a.observe(pulseId, ts, nowMs);
     try {

@@ -13,7 +13,14 @@
 import * as zmq from 'zeromq';
 import { BsreadError, errorMessage } from '../errors.js';
 import { parseStreamAddress, StreamReceiver } from '../transport/index.js';
-import { parseHelloReply, parseReplayReply, parseStateReply, type HelloReply } from './replay-messages.js';
+import {
+  decodePackedMessage,
+  parseHelloReply,
+  parseReplayReply,
+  parseStateReply,
+  type HelloReply,
+  type ReplayFraming,
+} from './replay-messages.js';
 
 export interface ReplayServiceInfo {
   /** The replay service, tcp://host:OUTPUT_PORT+1 (or as given). */
@@ -26,12 +33,55 @@ export interface ReplayServiceInfo {
   readonly oldestPulseId: number | null;
   readonly newestPulseId: number | null;
   readonly depth: number;
+  /** Framings the buffer offers (['frames'] from a buffer that does not say). */
+  readonly framings: readonly ReplayFraming[];
+}
+
+/**
+ * The PULL end of a consumer stream: receive() gives the original frames whatever the framing on
+ * the wire. A 'packed' message that does not decode (which our buffer never sends) is logged by the
+ * caller through `badPacked` and handed on as a message with no frames, so it is counted as
+ * malformed like any other bad message instead of stopping the stream.
+ */
+export class ReplayStreamReceiver {
+  private readonly inner: StreamReceiver;
+  /** Packed messages that did not decode, and the last reason. */
+  badPacked = 0;
+  lastBadPacked = '';
+
+  constructor(
+    address: string,
+    readonly framing: ReplayFraming,
+    highWaterMark: number,
+    receiveTimeoutMs: number,
+  ) {
+    this.inner = new StreamReceiver({ address, mode: 'pull', highWaterMark, receiveTimeoutMs });
+  }
+
+  get address(): string {
+    return this.inner.address;
+  }
+
+  /** The next message's frames, or null when nothing came within the timeout or after close. */
+  async receive(): Promise<readonly Uint8Array[] | null> {
+    const frames = await this.inner.receive();
+    if (frames === null || this.framing === 'frames') return frames;
+    const decoded = decodePackedMessage(frames);
+    if (typeof decoded !== 'string') return decoded;
+    this.badPacked++;
+    this.lastBadPacked = decoded;
+    return [];
+  }
+
+  close(): void {
+    this.inner.close();
+  }
 }
 
 /** What openReplay returns: a private stream from the buffer. */
 export interface ReplaySession {
   /** PULL receiver on the consumer's stream: receive() → frames, or null on timeout / after close. */
-  readonly receiver: StreamReceiver;
+  readonly receiver: ReplayStreamReceiver;
   readonly consumerId: string;
   /** Pulses asked for that the buffer no longer held (oldest held − from), else 0. */
   readonly gap: number;
@@ -49,6 +99,8 @@ export interface OpenReplayOptions {
   receiveTimeoutMs?: number;
   /** Receive high-water mark of the returned receiver. Default 100. */
   highWaterMark?: number;
+  /** Default: 'packed' when the buffer offers it (fewer ZeroMQ frames), else 'frames'. */
+  framing?: ReplayFraming;
 }
 
 function hostOf(address: string): string {
@@ -102,6 +154,7 @@ export async function probeReplayService(streamAddress: string, timeoutMs = 500,
     oldestPulseId: hello.oldest_pulse_id,
     newestPulseId: hello.newest_pulse_id,
     depth: hello.depth,
+    framings: Array.isArray(hello.framings) ? hello.framings.filter((f) => f === 'frames' || f === 'packed') : ['frames'],
   };
 }
 
@@ -114,17 +167,18 @@ export async function openReplay(info: ReplayServiceInfo, fromPulseId: number | 
     throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `fromPulseId must be a non-negative integer or null, got ${fromPulseId}`);
   }
   const timeoutMs = opts.timeoutMs ?? 2000;
-  const frame = await replayRequest(info.address, { op: 'replay', from_pulse_id: fromPulseId }, timeoutMs);
+  const framing: ReplayFraming = opts.framing ?? (info.framings.includes('packed') ? 'packed' : 'frames');
+  // 'frames' is the default on the wire: a request without the field works with any of our buffers.
+  const request = framing === 'frames' ? { op: 'replay', from_pulse_id: fromPulseId } : { op: 'replay', from_pulse_id: fromPulseId, framing };
+  const frame = await replayRequest(info.address, request, timeoutMs);
   if (frame === null) throw new BsreadError('BSREAD_ERR_REPLAY', `the replay service ${info.address} did not answer within ${timeoutMs} ms`);
   const reply = parseReplayReply(frame);
   if ('error' in reply) throw new BsreadError('BSREAD_ERR_REPLAY', `the replay service ${info.address} refused: ${reply.error}`);
+  if ((reply.framing ?? 'frames') !== framing) {
+    throw new BsreadError('BSREAD_ERR_REPLAY', `the replay service ${info.address} answered with framing ${reply.framing ?? 'frames'}, asked for ${framing}`);
+  }
   const streamAddress = `tcp://${info.host}:${reply.port}`;
-  const receiver = new StreamReceiver({
-    address: streamAddress,
-    mode: 'pull',
-    highWaterMark: opts.highWaterMark ?? 100,
-    receiveTimeoutMs: opts.receiveTimeoutMs ?? 1000,
-  });
+  const receiver = new ReplayStreamReceiver(streamAddress, framing, opts.highWaterMark ?? 100, opts.receiveTimeoutMs ?? 1000);
   let released = false;
   return {
     receiver,

@@ -4,9 +4,19 @@
 export const REPLAY_SERVICE_NAME = 'sf_bsread_buffer';
 export const REPLAY_PROTOCOL_VERSION = 1;
 
+/**
+ * How a consumer's stream carries each message:
+ * - 'frames': the original multipart message, frame for frame (any bsread PULL client reads it);
+ * - 'packed': two frames, [offsets, data]: data is all the original frames back to back, offsets
+ *   little-endian uint32, frame count + 1 of them (offsets[i]..offsets[i+1] is frame i). Same
+ *   bytes, but 2 ZeroMQ frames instead of 2 + 2 × channels (zeromq.js costs µs per frame).
+ */
+export type ReplayFraming = 'frames' | 'packed';
+export const REPLAY_FRAMINGS: readonly ReplayFraming[] = ['frames', 'packed'];
+
 export type ReplayRequest =
   | { readonly op: 'hello' }
-  | { readonly op: 'replay'; readonly fromPulseId: number | null }
+  | { readonly op: 'replay'; readonly fromPulseId: number | null; readonly framing: ReplayFraming }
   | { readonly op: 'release'; readonly consumerId: string }
   | { readonly op: 'status' };
 
@@ -19,6 +29,8 @@ export interface HelloReply {
   oldest_pulse_id: number | null;
   newest_pulse_id: number | null;
   depth: number;
+  /** Framings the replay op accepts; absent from buffers that only send 'frames'. */
+  framings?: ReplayFraming[];
 }
 
 export interface ReplayReply {
@@ -28,6 +40,8 @@ export interface ReplayReply {
   /** The port of `stream`: clients connect to it on the host they reached the replay service at. */
   port: number;
   consumer_id: string;
+  /** Absent means 'frames'. */
+  framing?: ReplayFraming;
   first_pulse_id: number | null;
   oldest_pulse_id: number | null;
   gap: number;
@@ -64,7 +78,11 @@ export function parseReplayRequest(frame: Uint8Array): ParsedRequest {
       if (from !== null && !isPulseId(from)) {
         return { ok: false, error: `from_pulse_id must be a non-negative integer or null, got ${JSON.stringify(from)}` };
       }
-      return { ok: true, request: { op: 'replay', fromPulseId: from ?? null } };
+      const framing = o['framing'] ?? 'frames';
+      if (!REPLAY_FRAMINGS.includes(framing as ReplayFraming)) {
+        return { ok: false, error: `framing must be one of ${REPLAY_FRAMINGS.join(', ')}, got ${JSON.stringify(framing)}` };
+      }
+      return { ok: true, request: { op: 'replay', fromPulseId: from ?? null, framing: framing as ReplayFraming } };
     }
     case 'release': {
       const id = o['consumer_id'];
@@ -112,6 +130,7 @@ export function parseReplayReply(frame: Uint8Array | undefined): ReplayReply | {
   if (typeof o['consumer_id'] !== 'string' || typeof o['stream'] !== 'string') return { error: 'reply has no consumer_id or stream' };
   if (!nullablePulse(o['first_pulse_id']) || !nullablePulse(o['oldest_pulse_id'])) return { error: 'reply has invalid pulse ids' };
   if (typeof o['gap'] !== 'number' || !Number.isSafeInteger(o['gap']) || o['gap'] < 0) return { error: 'reply has an invalid gap' };
+  if (o['framing'] !== undefined && !REPLAY_FRAMINGS.includes(o['framing'] as ReplayFraming)) return { error: 'reply has an unknown framing' };
   return o as unknown as ReplayReply;
 }
 
@@ -121,4 +140,35 @@ export function parseStateReply(frame: Uint8Array | undefined): { ok: true } | {
   if (o === null) return { ok: false, error: 'reply is not a JSON object' };
   if (o['state'] === 'ok') return { ok: true };
   return { ok: false, error: typeof o['error'] === 'string' ? o['error'] : `unexpected reply ${JSON.stringify(o)}` };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** The two frames of a message in 'packed' framing (no copy of the data on little-endian hosts). */
+export function encodePackedMessage(data: Uint8Array, offsets: Uint32Array): [Uint8Array, Uint8Array] {
+  if (LITTLE_ENDIAN) return [new Uint8Array(offsets.buffer, offsets.byteOffset, offsets.byteLength), data];
+  const o = new Uint8Array(offsets.length * 4);
+  const dv = new DataView(o.buffer);
+  for (let i = 0; i < offsets.length; i++) dv.setUint32(i * 4, offsets[i]!, true);
+  return [o, data];
+}
+
+/** The original frames (views into the data frame) of a 'packed' message, or an error text. Never throws. */
+export function decodePackedMessage(frames: readonly Uint8Array[]): Uint8Array[] | string {
+  if (frames.length !== 2) return `a packed message has 2 frames, got ${frames.length}`;
+  const [o, data] = frames as [Uint8Array, Uint8Array];
+  if (o.byteLength < 8 || o.byteLength % 4 !== 0) return `packed offsets frame of ${o.byteLength} bytes`;
+  const dv = new DataView(o.buffer, o.byteOffset, o.byteLength);
+  const n = o.byteLength / 4 - 1;
+  const out = new Array<Uint8Array>(n);
+  let prev = dv.getUint32(0, true);
+  if (prev !== 0) return 'packed offsets do not start at 0';
+  for (let i = 0; i < n; i++) {
+    const end = dv.getUint32((i + 1) * 4, true);
+    if (end < prev || end > data.byteLength) return `packed offset ${i + 1} (${end}) is out of order or past the data (${data.byteLength} bytes)`;
+    out[i] = new Uint8Array(data.buffer, data.byteOffset + prev, end - prev);
+    prev = end;
+  }
+  if (prev !== data.byteLength) return `packed offsets end at ${prev}, the data has ${data.byteLength} bytes`;
+  return out;
 }

@@ -7,11 +7,14 @@ import { BsreadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PeerTracker } from './peers.js';
 import {
+  encodePackedMessage,
   encodeReply,
   parseReplayRequest,
   REPLAY_PROTOCOL_VERSION,
+  REPLAY_FRAMINGS,
   REPLAY_SERVICE_NAME,
   type ErrorReply,
+  type ReplayFraming,
   type HelloReply,
   type ReplayReply,
 } from './replay-messages.js';
@@ -23,6 +26,7 @@ import { Wakeup } from './wakeup.js';
 export interface ConsumerStatus {
   consumer_id: string;
   stream: string;
+  framing: ReplayFraming;
   from_pulse_id: number | null;
   peers: number;
   queue_depth: number;
@@ -43,6 +47,7 @@ class ReplayConsumer {
   constructor(
     readonly reg: Registration,
     private readonly socket: zmq.Push,
+    private readonly framing: ReplayFraming,
     private readonly log: Logger,
   ) {
     this.tracker = new PeerTracker(socket, () => this.wake.notify());
@@ -63,7 +68,7 @@ class ReplayConsumer {
         continue;
       }
       try {
-        await this.socket.send(frameViews(m));
+        await this.socket.send(this.framing === 'packed' ? encodePackedMessage(m.data, m.offsets) : frameViews(m));
         this.sent++;
         this.lastSentPulseId = m.pulseId;
       } catch (e) {
@@ -78,6 +83,7 @@ class ReplayConsumer {
     return {
       consumer_id: this.reg.id,
       stream: this.endpoint,
+      framing: this.framing,
       from_pulse_id: this.reg.fromPulseId,
       peers: this.tracker.peers,
       queue_depth: this.reg.queue.depth,
@@ -198,6 +204,7 @@ export class ReplayService {
           oldest_pulse_id: ring.oldest()?.pulseId ?? null,
           newest_pulse_id: ring.newest()?.pulseId ?? null,
           depth: ring.depth,
+          framings: [...REPLAY_FRAMINGS],
         };
         return req.op === 'hello' ? reply : { ...reply, consumers: this.status() };
       }
@@ -208,11 +215,11 @@ export class ReplayService {
         return { state: 'ok' };
       }
       case 'replay':
-        return this.openConsumer(req.fromPulseId);
+        return this.openConsumer(req.fromPulseId, req.framing);
     }
   }
 
-  private async openConsumer(fromPulseId: number | null): Promise<ReplayReply | ErrorReply> {
+  private async openConsumer(fromPulseId: number | null, framing: ReplayFraming): Promise<ReplayReply | ErrorReply> {
     const socket = new zmq.Push({ sendHighWaterMark: this.opts.consumerHighWaterMark ?? 10, linger: 0 });
     try {
       await socket.bind(`tcp://${this.opts.bindHost}:0`);
@@ -228,16 +235,17 @@ export class ReplayService {
     const id = `${this.instance.slice(0, 8)}-c${this.nextId++}`;
     // Snapshot + live registration: one synchronous step (no await in between).
     const reg = this.opts.registry.register(id, fromPulseId, this.opts.ring);
-    const consumer = new ReplayConsumer(reg, socket, this.opts.log);
+    const consumer = new ReplayConsumer(reg, socket, framing, this.opts.log);
     this.consumers.set(id, consumer);
     const stream = consumer.endpoint;
     const port = Number(/:(\d+)$/.exec(stream)?.[1] ?? 0);
-    this.opts.log.info({ consumer: id, from_pulse_id: fromPulseId, stream, queued: reg.snapshotCount, gap: reg.gap }, 'replay consumer opened');
+    this.opts.log.info({ consumer: id, from_pulse_id: fromPulseId, framing, stream, queued: reg.snapshotCount, gap: reg.gap }, 'replay consumer opened');
     return {
       state: 'ok',
       stream,
       port,
       consumer_id: id,
+      framing,
       first_pulse_id: reg.firstPulseId,
       oldest_pulse_id: reg.oldestPulseId,
       gap: reg.gap,

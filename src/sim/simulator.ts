@@ -1,10 +1,11 @@
-// A simulated bsread source: binds a PUSH or PUB socket and sends the profile's messages at a
+// A simulated bsread source: binds a PUSH or PUB socket (the addon's libzmq sender, so the
+// simulator itself is not the limit at 1000s of channels) and sends the profile's messages at a
 // steady rate. The schedule is absolute (message k is due at t0 + k / rate on the hrtime
 // clock), so timer lateness never accumulates into a drifting rate.
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { BsreadError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { StreamSender, type SendMode } from '../transport/index.js';
+import { NativeStreamSender, type SendMode } from '../transport/index.js';
 import { encodeSimulatedMessage, HeaderCache } from './message.js';
 import type { SimProfile } from './profile.js';
 import { anyDue, isGap, pulseIdAt } from './values.js';
@@ -49,7 +50,7 @@ export interface SimulatorStats {
 const MAX_LAG_NS = 1_000_000_000n;
 
 export class Simulator {
-  private readonly sender: StreamSender;
+  private readonly sender: NativeStreamSender;
   private readonly opts: SimulatorOptions;
   private readonly log: Logger;
   private readonly headers = new HeaderCache();
@@ -66,7 +67,7 @@ export class Simulator {
   /** Settles when sending has ended (count reached or stop()); rejects on a socket error. */
   readonly done: Promise<void>;
 
-  private constructor(sender: StreamSender, opts: SimulatorOptions, firstPulseId: number) {
+  private constructor(sender: NativeStreamSender, opts: SimulatorOptions, firstPulseId: number) {
     this.sender = sender;
     this.opts = opts;
     this.log = opts.log ?? silentLogger();
@@ -86,7 +87,7 @@ export class Simulator {
     }
     const start = opts.startPulseId ?? opts.profile.startPulseId ?? pulseIdAt(Date.now());
     if (!Number.isSafeInteger(start) || start < 0) throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `start pulse id ${start} is not an integer ≥ 0`);
-    const sender = await StreamSender.bind({
+    const sender = await NativeStreamSender.bind({
       address: opts.address,
       mode: opts.mode ?? 'push',
       highWaterMark: opts.highWaterMark ?? 10,

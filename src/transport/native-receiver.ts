@@ -1,15 +1,12 @@
-// PROTOTYPE (opt-in, not used by the programs): a native multipart receive path. The wip addon
-// (native-wip/, built separately with node-gyp, linked against Debian's libzmq) runs a background
-// thread per receiver that reads whole multipart messages into ONE contiguous Buffer plus a
-// frame-offset table (the buffer's StoredMessage layout) and queues them, bounded: when the
-// queue is full the thread stops reading and ZeroMQ's receive HWM applies back-pressure.
-// Same face as StreamReceiver (receive() → null on timeout or after close; close() idempotent),
-// but a message is { data, offsets } instead of one Buffer per frame. See docs/native-receive.md.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// Receiving bsread messages through the addon's libzmq receiver (native/zmq_transport.cc): a
+// background thread per receiver reads whole multipart messages into ONE contiguous Buffer plus a
+// frame-offset table (the buffer's StoredMessage layout) and queues them, bounded in messages and
+// bytes: when the queue is full the thread stops reading and ZeroMQ's receive HWM applies
+// back-pressure. Same face as StreamReceiver (receive() → null on timeout or after close; close()
+// idempotent), but a message is { data, offsets } instead of one Buffer per frame. zeromq.js costs
+// a few µs per frame, and a 1000-channel message is 2002 frames; see docs/native-receive.md.
 import { BsreadError } from '../errors.js';
-import { packageRoot } from '../native/addon.js';
+import { loadAddon } from '../native/addon.js';
 import type { PackedFrames } from '../buffer/stored-message.js';
 import { parseStreamAddress } from './address.js';
 import type { StreamReceiverOptions } from './receiver.js';
@@ -21,6 +18,7 @@ interface NativeStats {
   received: number;
   waitsQueueFull: number;
   queued: number;
+  queuedBytes: number;
 }
 
 interface AddonReceiver {
@@ -30,50 +28,34 @@ interface AddonReceiver {
   close(): void;
 }
 
-interface WipAddon {
-  Receiver: new (address: string, mode: string, highWaterMark: number, queueMessages: number) => AddonReceiver;
+export interface AddonSender {
+  send(data: Uint8Array, offsets: Uint32Array): boolean;
+  sendFrames(frames: readonly Uint8Array[]): boolean;
+  endpoint(): string;
+  close(): void;
+}
+
+interface TransportAddon {
+  ZmqReceiver: new (address: string, mode: string, highWaterMark: number, queueMessages: number, queueBytes: number) => AddonReceiver;
+  ZmqSender: new (address: string, mode: string, how: 'bind' | 'connect', highWaterMark: number, lingerMs: number) => AddonSender;
   zmqVersion: string;
 }
 
-let cached: WipAddon | undefined;
-
-export function nativeReceiverAddonPath(): string {
-  return join(packageRoot(), 'native-wip', 'build', 'Release', 'zmq_native_wip.node');
+/** The part of the addon this module uses. */
+export function transportAddon(): TransportAddon {
+  return loadAddon() as TransportAddon;
 }
 
-export function nativeReceiverAvailable(): boolean {
-  try {
-    return existsSync(nativeReceiverAddonPath());
-  } catch {
-    return false;
-  }
-}
-
-function loadWip(): WipAddon {
-  if (cached !== undefined) return cached;
-  const path = nativeReceiverAddonPath();
-  if (!existsSync(path)) {
-    throw new BsreadError(
-      'BSREAD_ERR_ADDON',
-      `native receiver addon not built: ${path} is missing; build it with "cd native-wip && node-gyp rebuild --nodedir=/usr" (needs libzmq3-dev)`,
-    );
-  }
-  try {
-    cached = createRequire(import.meta.url)(path) as WipAddon;
-  } catch (e) {
-    throw new BsreadError('BSREAD_ERR_ADDON', `cannot load ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  return cached;
-}
-
-/** The libzmq version the wip addon is linked against. */
+/** The libzmq version the addon is linked against. */
 export function nativeZmqVersion(): string {
-  return loadWip().zmqVersion;
+  return transportAddon().zmqVersion;
 }
 
 export interface NativeReceiverOptions extends StreamReceiverOptions {
   /** Messages the receiver thread may hold before it stops reading (default 64). */
   queueMessages?: number;
+  /** Bytes the receiver thread may hold before it stops reading (default 256 MiB; one message always fits). */
+  queueBytes?: number;
   /** Messages taken from the native queue per call into the addon (default 64). */
   batch?: number;
 }
@@ -92,9 +74,15 @@ export class NativeStreamReceiver {
     this.address = opts.address;
     this.timeoutMs = opts.receiveTimeoutMs ?? 1000;
     this.batchSize = Math.max(1, opts.batch ?? 64);
-    const addon = loadWip();
+    const addon = transportAddon();
     try {
-      this.native = new addon.Receiver(opts.address, opts.mode ?? 'pull', opts.highWaterMark ?? 100, Math.max(1, opts.queueMessages ?? 64));
+      this.native = new addon.ZmqReceiver(
+        opts.address,
+        opts.mode ?? 'pull',
+        opts.highWaterMark ?? 100,
+        Math.max(1, opts.queueMessages ?? 64),
+        Math.max(0, opts.queueBytes ?? 256 * 1024 * 1024),
+      );
     } catch (e) {
       throw new BsreadError('BSREAD_ERR_TRANSPORT', `cannot connect to ${opts.address}: ${(e as Error).message}`, { cause: e });
     }
@@ -138,7 +126,7 @@ export class NativeStreamReceiver {
   }
 
   stats(): NativeStats {
-    return this.closed ? { received: 0, waitsQueueFull: 0, queued: 0 } : this.native.stats();
+    return this.closed ? { received: 0, waitsQueueFull: 0, queued: 0, queuedBytes: 0 } : this.native.stats();
   }
 
   /** Joins the receiver thread and closes socket and context. Idempotent. */

@@ -414,7 +414,7 @@ export class Acquisition implements AcquisitionControl {
     const tick = setInterval(() => this.guard(run, () => run.file.flushIfDue(this.now())), this.opts.flushTickMs ?? 200);
     try {
       while (run.endReason === null) {
-        let frames: Buffer[] | null;
+        let frames: readonly Uint8Array[] | null;
         try {
           frames = await run.source.receive();
         } catch (e) {
@@ -433,7 +433,7 @@ export class Acquisition implements AcquisitionControl {
     }
   }
 
-  private onFrames(run: Run, frames: Buffer[]): void {
+  private onFrames(run: Run, frames: readonly Uint8Array[]): void {
     this.counters.received++;
     const opened = this.receiver.tryOpen(frames);
     if (opened.status === 'malformed') {

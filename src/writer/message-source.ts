@@ -8,7 +8,7 @@ import { openReplay, probeReplayService, type ReplayServiceInfo, type ReplaySess
 import { readMainHeader } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { StreamReceiver, type ReceiveMode } from '../transport/index.js';
+import { NativeStreamReceiver, uint8Views, type ReceiveMode } from '../transport/index.js';
 
 export type SourceKind = 'replay' | ReceiveMode;
 
@@ -17,7 +17,7 @@ export interface MessageSource {
   /** Pulses asked for that the buffer no longer held (replay only, else 0). */
   readonly gap: number;
   /** The next message's frames, or null after a quiet receive timeout or after close(). */
-  receive(): Promise<Buffer[] | null>;
+  receive(): Promise<readonly Uint8Array[] | null>;
   /** The newest pulse id the buffer holds (replay only); null when unknown. */
   newestPulseId(): Promise<number | null>;
   /** Stops receiving; a receive() waiting returns null. Never throws. Idempotent. */
@@ -42,10 +42,11 @@ class PlainSource implements MessageSource {
   readonly gap = 0;
   constructor(
     readonly kind: ReceiveMode,
-    private readonly receiver: StreamReceiver,
+    private readonly receiver: NativeStreamReceiver,
   ) {}
-  receive(): Promise<Buffer[] | null> {
-    return this.receiver.receive();
+  async receive(): Promise<readonly Uint8Array[] | null> {
+    const m = await this.receiver.receive();
+    return m === null ? null : uint8Views(m);
   }
   async newestPulseId(): Promise<number | null> {
     return null;
@@ -79,8 +80,11 @@ class ReplaySource implements MessageSource {
     return this.earlierGaps + this.session.gap;
   }
 
-  async receive(): Promise<Buffer[] | null> {
+  private reportedBadPacked = 0;
+
+  async receive(): Promise<readonly Uint8Array[] | null> {
     const frames = await this.session.receiver.receive();
+    this.reportBadPacked();
     if (frames !== null) {
       this.track(frames);
       return frames;
@@ -91,7 +95,14 @@ class ReplaySource implements MessageSource {
     return next;
   }
 
-  private track(frames: Buffer[]): void {
+  private reportBadPacked(): void {
+    const r = this.session.receiver;
+    if (r.badPacked === this.reportedBadPacked) return;
+    this.reportedBadPacked = r.badPacked;
+    this.opts.log.warn({ bad_packed: r.badPacked, err: r.lastBadPacked }, 'a packed replay message did not decode; counted as malformed');
+  }
+
+  private track(frames: readonly Uint8Array[]): void {
     try {
       const main = readMainHeader(frames);
       if (main.kind === 'data' && (this.lastPulseId === null || main.pulseId > this.lastPulseId)) this.lastPulseId = main.pulseId;
@@ -115,6 +126,7 @@ class ReplaySource implements MessageSource {
     this.session.receiver.close();
     this.earlierGaps += this.session.gap;
     this.session = session;
+    this.reportedBadPacked = 0;
     this.info = now;
     this.opts.log.warn(
       { replay: now.address, from_pulse_id: from, first_pulse_id: session.firstPulseId, gap: session.gap },
@@ -142,12 +154,12 @@ export function messageSourceOpener(opts: SourceOptions): OpenSource {
     if (info !== null) {
       const session = await openReplay(info, fromPulseId, { receiveTimeoutMs, highWaterMark });
       opts.log.info(
-        { replay: info.address, from_pulse_id: fromPulseId, first_pulse_id: session.firstPulseId, oldest_pulse_id: session.oldestPulseId, gap: session.gap },
+        { replay: info.address, framing: session.receiver.framing, from_pulse_id: fromPulseId, first_pulse_id: session.firstPulseId, oldest_pulse_id: session.oldestPulseId, gap: session.gap },
         'receiving from the buffer replay service',
       );
       return new ReplaySource(session, info, fromPulseId, { ...opts, receiveTimeoutMs, highWaterMark });
     }
-    const receiver = new StreamReceiver({ address: opts.streamAddress, mode: opts.mode, highWaterMark, receiveTimeoutMs });
+    const receiver = new NativeStreamReceiver({ address: opts.streamAddress, mode: opts.mode, highWaterMark, receiveTimeoutMs });
     opts.log.info({ stream: opts.streamAddress, mode: opts.mode }, 'no replay service answered; receiving from the stream directly');
     return new PlainSource(opts.mode, receiver);
   };

@@ -17,8 +17,8 @@ export function stored(seq: number, pulseId: number, arrivalMs = 0, payloadBytes
   return { seq, pulseId, globalTimestamp: null, arrivalMs, data: p.data, offsets: p.offsets };
 }
 
-export function pulseIdOf(frames: readonly Buffer[]): number {
-  return (JSON.parse(frames[0]!.toString('utf8')) as { pulse_id: number }).pulse_id;
+export function pulseIdOf(frames: readonly Uint8Array[]): number {
+  return (JSON.parse(Buffer.from(frames[0]!).toString('utf8')) as { pulse_id: number }).pulse_id;
 }
 
 import { startProgram, type RunningProgram } from '../../helpers/process.js';

@@ -1,12 +1,10 @@
-// The wip native receiver (native-wip/). CI does not build that addon: every test skips then.
+// The addon's libzmq receiver and sender (native/zmq_transport.cc) against zeromq.js peers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zmq from 'zeromq';
 import { BsreadError } from '../../../src/errors.js';
 import { BsreadReceiver, encodeMessage } from '../../../src/bsread/index.js';
-import { NativeStreamReceiver, bufferViews, lazyViews, nativeReceiverAvailable, uint8Views } from '../../../src/transport/native-receiver.js';
-
-const skip = nativeReceiverAvailable() ? false : 'wip native receiver addon not built (native-wip/)';
+import { NativeStreamReceiver, bufferViews, lazyViews, uint8Views } from '../../../src/transport/native-receiver.js';
 
 async function pushSocket(): Promise<zmq.Push> {
   const s = new zmq.Push({ linger: 0, sendHighWaterMark: 1000 });
@@ -14,11 +12,7 @@ async function pushSocket(): Promise<zmq.Push> {
   return s;
 }
 
-test('without the addon, constructing a receiver is a BSREAD_ERR_ADDON error', { skip: nativeReceiverAvailable() ? 'addon built' : false }, () => {
-  assert.throws(() => new NativeStreamReceiver({ address: 'tcp://127.0.0.1:9' }), (e: unknown) => e instanceof BsreadError && e.code === 'BSREAD_ERR_ADDON');
-});
-
-test('frames arrive byte-identical, including empty frames, in order; all views agree', { skip }, async () => {
+test('frames arrive byte-identical, including empty frames, in order; all views agree', async () => {
   const push = await pushSocket();
   const r = new NativeStreamReceiver({ address: push.lastEndpoint!, receiveTimeoutMs: 2000 });
   try {
@@ -54,7 +48,7 @@ test('frames arrive byte-identical, including empty frames, in order; all views 
   }
 });
 
-test('receive() returns null on timeout; close() is idempotent and ends a pending receive', { skip }, async () => {
+test('receive() returns null on timeout; close() is idempotent and ends a pending receive', async () => {
   const push = await pushSocket();
   const r = new NativeStreamReceiver({ address: push.lastEndpoint!, receiveTimeoutMs: 50 });
   assert.equal(await r.receive(), null);
@@ -70,7 +64,7 @@ test('receive() returns null on timeout; close() is idempotent and ends a pendin
   push.close();
 });
 
-test('a full queue applies back-pressure: nothing is lost', { skip }, async () => {
+test('a full queue applies back-pressure: nothing is lost', async () => {
   const push = await pushSocket();
   const r = new NativeStreamReceiver({ address: push.lastEndpoint!, highWaterMark: 4, queueMessages: 2, receiveTimeoutMs: 2000 });
   try {
@@ -92,6 +86,6 @@ test('a full queue applies back-pressure: nothing is lost', { skip }, async () =
   }
 });
 
-test('a bad address is refused', { skip }, () => {
+test('a bad address is refused', () => {
   assert.throws(() => new NativeStreamReceiver({ address: 'tcp://host' }), (e: unknown) => e instanceof BsreadError);
 });

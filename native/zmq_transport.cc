@@ -1,10 +1,16 @@
-// PROTOTYPE (native-wip): a native multipart receive path for bsread.
-// A Receiver owns a ZMQ context + PULL/SUB socket and a background thread that receives whole
+// The per-frame ZeroMQ work, in C++: zeromq.js costs a few µs per frame and a 1000-channel bsread
+// message is 2002 frames (docs/native-receive.md has the measurements).
+//
+// Receiver: owns a ZMQ context + PULL/SUB socket and a background thread that receives whole
 // multipart messages and copies each into ONE contiguous malloc'd block plus a frame-offset
-// table (the buffer's StoredMessage layout). A bounded queue sits between the thread and JS:
-// when it is full the thread stops receiving, so ZeroMQ's receive HWM applies back-pressure
-// (nothing is ever dropped here). JS pulls batches: tryReceiveBatch(max) (sync, non-blocking)
+// table (the buffer's StoredMessage layout). A bounded queue (messages and bytes) sits between
+// the thread and JS: when it is full the thread stops receiving, so ZeroMQ's receive HWM applies
+// back-pressure (nothing is ever dropped here). JS pulls batches: tryReceiveBatch(max) (sync)
 // or receiveBatch(max, timeoutMs) (a Promise; waits on a worker thread only when the queue is empty).
+//
+// Sender: a PUSH/PUB socket used from the JS thread only. send() never blocks: when the first
+// frame cannot be queued (no peer, or HWM reached) nothing is sent and JS decides whether to wait
+// or drop, as zeromq.js does with a send timeout of 0.
 #include <napi.h>
 #include <zmq.h>
 
@@ -38,6 +44,8 @@ struct State {
   std::condition_variable notFull;
   std::deque<Msg> queue;
   size_t queueMax = 64;
+  size_t queueBytesMax = 0;  // 0: no byte bound
+  size_t queuedBytes = 0;
   bool stopping = false;
   bool closed = false;
   std::string error;  // a receive error other than shutdown, reported to JS once
@@ -45,6 +53,12 @@ struct State {
   std::atomic<uint64_t> waitsFull{0};
 
   ~State() { close(); }
+
+  // Caller holds mu. At least one message is always allowed, however big.
+  bool full() const {
+    if (queue.empty()) return false;
+    return queue.size() >= queueMax || (queueBytesMax > 0 && queuedBytes >= queueBytesMax);
+  }
 
   void run() {
     // One zmq_msg_t reused for every part (zmq_msg_recv releases its previous content); each part
@@ -56,8 +70,8 @@ struct State {
     for (;;) {
       {
         std::unique_lock<std::mutex> lk(mu);
-        if (queue.size() >= queueMax && !stopping) waitsFull++;
-        notFull.wait(lk, [&] { return stopping || queue.size() < queueMax; });
+        if (full() && !stopping) waitsFull++;
+        notFull.wait(lk, [&] { return stopping || !full(); });
         if (stopping) break;
       }
       size_t cap = hint, total = 0;
@@ -99,6 +113,7 @@ struct State {
       received++;
       {
         std::lock_guard<std::mutex> lk(mu);
+        queuedBytes += out.size;
         queue.push_back(std::move(out));
       }
       notEmpty.notify_one();
@@ -131,6 +146,7 @@ struct State {
     std::lock_guard<std::mutex> lk(mu);
     for (auto& m : queue) std::free(m.data);
     queue.clear();
+    queuedBytes = 0;
   }
 
   // Moves up to max messages out of the queue (caller holds no lock).
@@ -138,6 +154,7 @@ struct State {
     {
       std::lock_guard<std::mutex> lk(mu);
       while (!queue.empty() && out.size() < max) {
+        queuedBytes -= queue.front().size;
         out.push_back(std::move(queue.front()));
         queue.pop_front();
       }
@@ -217,15 +234,17 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
                         InstanceMethod("close", &Receiver::Close)});
   }
 
-  // new Receiver(address, mode 'pull'|'sub', rcvHwm, queueMax)
+  // new Receiver(address, mode 'pull'|'sub', rcvHwm, queueMessages, queueBytes)
   explicit Receiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Receiver>(info) {
     Napi::Env env = info.Env();
     std::string address = info[0].As<Napi::String>();
     std::string mode = info[1].As<Napi::String>();
     int hwm = info[2].As<Napi::Number>().Int32Value();
     int qmax = info[3].As<Napi::Number>().Int32Value();
+    double qbytes = info[4].IsNumber() ? info[4].As<Napi::Number>().DoubleValue() : 0;
     auto st = std::make_shared<State>();
     st->queueMax = qmax > 0 ? static_cast<size_t>(qmax) : 1;
+    st->queueBytesMax = qbytes > 0 ? static_cast<size_t>(qbytes) : 0;
     st->ctx = zmq_ctx_new();
     if (!st->ctx) throw Napi::Error::New(env, std::string("zmq_ctx_new: ") + zmq_strerror(zmq_errno()));
     st->sock = zmq_socket(st->ctx, mode == "sub" ? ZMQ_SUB : ZMQ_PULL);
@@ -286,6 +305,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
       o.Set("waitsQueueFull", static_cast<double>(st_->waitsFull.load()));
       std::lock_guard<std::mutex> lk(st_->mu);
       o.Set("queued", static_cast<double>(st_->queue.size()));
+      o.Set("queuedBytes", static_cast<double>(st_->queuedBytes));
     }
     return o;
   }
@@ -298,6 +318,160 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   std::shared_ptr<State> st_;
 };
 
+// Contexts of closed senders are terminated on their own thread (zmq_ctx_term waits for the
+// linger period); the cleanup hook joins them at exit so nothing outlives the process's teardown.
+std::mutex gTermMu;
+std::vector<std::thread> gTerminating;
+
+class Sender : public Napi::ObjectWrap<Sender> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Sender",
+                       {InstanceMethod("send", &Sender::Send),
+                        InstanceMethod("sendFrames", &Sender::SendFrames),
+                        InstanceMethod("endpoint", &Sender::Endpoint),
+                        InstanceMethod("close", &Sender::Close)});
+  }
+
+  // new Sender(address, 'push'|'pub', 'bind'|'connect', sndHwm, lingerMs)
+  explicit Sender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sender>(info) {
+    Napi::Env env = info.Env();
+    std::string address = info[0].As<Napi::String>();
+    std::string mode = info[1].As<Napi::String>();
+    std::string how = info[2].As<Napi::String>();
+    int hwm = info[3].As<Napi::Number>().Int32Value();
+    int linger = info[4].As<Napi::Number>().Int32Value();
+    linger_ = linger;
+    ctx_ = zmq_ctx_new();
+    if (!ctx_) throw Napi::Error::New(env, std::string("zmq_ctx_new: ") + zmq_strerror(zmq_errno()));
+    sock_ = zmq_socket(ctx_, mode == "pub" ? ZMQ_PUB : ZMQ_PUSH);
+    if (!sock_) {
+      std::string e = zmq_strerror(zmq_errno());
+      closeSocket();
+      throw Napi::Error::New(env, "zmq_socket: " + e);
+    }
+    zmq_setsockopt(sock_, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock_, ZMQ_LINGER, &linger, sizeof linger);
+    int rc = how == "connect" ? zmq_connect(sock_, address.c_str()) : zmq_bind(sock_, address.c_str());
+    if (rc != 0) {
+      std::string e = zmq_strerror(zmq_errno());
+      closeSocket();
+      throw Napi::Error::New(env, "cannot " + how + " " + address + ": " + e);
+    }
+  }
+
+  ~Sender() override { closeSocket(); }
+
+  static void joinTerminating() {
+    std::vector<std::thread> ts;
+    {
+      std::lock_guard<std::mutex> lk(gTermMu);
+      ts.swap(gTerminating);
+    }
+    for (auto& t : ts) t.join();
+  }
+
+ private:
+  void closeSocket() {
+    if (sock_) {
+      zmq_close(sock_);
+      sock_ = nullptr;
+    }
+    if (ctx_) {
+      void* ctx = ctx_;
+      ctx_ = nullptr;
+      if (linger_ == 0) {  // nothing to deliver: returns at once
+        zmq_ctx_term(ctx);
+        return;
+      }
+      std::lock_guard<std::mutex> lk(gTermMu);
+      gTerminating.emplace_back([ctx] { zmq_ctx_term(ctx); });
+    }
+  }
+
+  // Sends frame i of n; the first frame without blocking. Returns false only when the first frame
+  // would block (nothing sent). Later frames of a started message cannot block in libzmq (the HWM
+  // counts whole messages), but are retried blocking if they ever do, so a message is never cut.
+  bool sendPart(Napi::Env env, const void* p, size_t n, size_t i, size_t count) {
+    int flags = (i + 1 < count ? ZMQ_SNDMORE : 0) | (i == 0 ? ZMQ_DONTWAIT : 0);
+    for (;;) {
+      if (zmq_send(sock_, p, n, flags) >= 0) return true;
+      int e = zmq_errno();
+      if (e == EINTR) continue;
+      if (e == EAGAIN && i == 0) return false;
+      if (e == EAGAIN) {
+        flags &= ~ZMQ_DONTWAIT;
+        continue;
+      }
+      throw Napi::Error::New(env, std::string("zmq_send: ") + zmq_strerror(e));
+    }
+  }
+
+  void requireOpen(Napi::Env env) {
+    if (!sock_) throw Napi::Error::New(env, "the sender is closed");
+  }
+
+  // send(data: Uint8Array, offsets: Uint32Array) → true when sent, false when it would block.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    requireOpen(env);
+    if (!info[0].IsTypedArray() || !info[1].IsTypedArray()) throw Napi::TypeError::New(env, "send(data: Uint8Array, offsets: Uint32Array)");
+    Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
+    Napi::Uint32Array offs = info[1].As<Napi::Uint32Array>();
+    size_t n = offs.ElementLength();
+    if (n < 2) throw Napi::RangeError::New(env, "offsets must have at least 2 entries (frames + 1)");
+    const uint32_t* o = offs.Data();
+    if (o[n - 1] > data.ByteLength()) throw Napi::RangeError::New(env, "offsets point past the end of data");
+    for (size_t i = 0; i + 1 < n; i++) {
+      if (o[i] > o[i + 1]) throw Napi::RangeError::New(env, "offsets must not decrease");
+    }
+    const uint8_t* base = data.Data();
+    size_t frames = n - 1;
+    for (size_t i = 0; i < frames; i++) {
+      if (!sendPart(env, base + o[i], o[i + 1] - o[i], i, frames)) return Napi::Boolean::New(env, false);
+    }
+    return Napi::Boolean::New(env, true);
+  }
+
+  // sendFrames(frames: Uint8Array[]) → true when sent, false when it would block.
+  Napi::Value SendFrames(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    requireOpen(env);
+    if (!info[0].IsArray()) throw Napi::TypeError::New(env, "sendFrames(frames: Uint8Array[])");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    uint32_t count = arr.Length();
+    if (count == 0) throw Napi::RangeError::New(env, "a message has at least one frame");
+    std::vector<std::pair<const uint8_t*, size_t>> parts(count);
+    for (uint32_t i = 0; i < count; i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "frame " + std::to_string(i) + " is not a Uint8Array");
+      Napi::Uint8Array f = v.As<Napi::Uint8Array>();
+      parts[i] = {f.Data(), f.ByteLength()};
+    }
+    for (uint32_t i = 0; i < count; i++) {
+      if (!sendPart(env, parts[i].first, parts[i].second, i, count)) return Napi::Boolean::New(env, false);
+    }
+    return Napi::Boolean::New(env, true);
+  }
+
+  Napi::Value Endpoint(const Napi::CallbackInfo& info) {
+    if (!sock_) return Napi::String::New(info.Env(), "");
+    char buf[256];
+    size_t len = sizeof buf;
+    if (zmq_getsockopt(sock_, ZMQ_LAST_ENDPOINT, buf, &len) != 0) return Napi::String::New(info.Env(), "");
+    return Napi::String::New(info.Env(), std::string(buf, len > 0 && buf[len - 1] == 0 ? len - 1 : len));
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    closeSocket();
+    return info.Env().Undefined();
+  }
+
+  void* ctx_ = nullptr;
+  void* sock_ = nullptr;
+  int linger_ = 0;
+};
+
 void cleanup(void*) {
   std::set<std::shared_ptr<State>> live;
   {
@@ -305,19 +479,16 @@ void cleanup(void*) {
     live.swap(gLive);
   }
   for (auto& s : live) s->close();
-}
-
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("Receiver", Receiver::Init(env));
-  exports.Set("zmqVersion", Napi::String::New(env, [] {
-    int a, b, c;
-    zmq_version(&a, &b, &c);
-    return std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c);
-  }()));
-  napi_add_env_cleanup_hook(env, cleanup, nullptr);
-  return exports;
+  Sender::joinTerminating();
 }
 
 }  // namespace
 
-NODE_API_MODULE(zmq_native_wip, Init)
+void InitZmqTransport(Napi::Env env, Napi::Object exports) {
+  exports.Set("ZmqReceiver", Receiver::Init(env));
+  exports.Set("ZmqSender", Sender::Init(env));
+  int a, b, c;
+  zmq_version(&a, &b, &c);
+  exports.Set("zmqVersion", Napi::String::New(env, std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c)));
+  napi_add_env_cleanup_hook(env, cleanup, nullptr);
+}
