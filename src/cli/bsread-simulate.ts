@@ -31,6 +31,7 @@ interface SimulateOptions {
   waveforms?: string;
   waveform_length?: string;
   camera?: string;
+  camera_compression?: string;
   compression?: string;
   dh_compression?: string;
   encoding?: string;
@@ -112,9 +113,13 @@ export function resolveSimulateOptions(o: SimulateOptions): {
   if (waveforms !== undefined) over.waveforms = waveforms;
   else if (wlen !== undefined) over.waveforms = 1;
   if (wlen !== undefined) over.waveform_length = wlen;
+  const camComp = enumOpt<Compression>(o.camera_compression, '--camera_compression', COMPRESSIONS);
+  if (camComp !== undefined && o.camera === undefined) {
+    throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', '--camera_compression needs --camera');
+  }
   if (o.camera !== undefined) {
-    parseCameraSize(o.camera, '--camera');
-    over.camera = o.camera;
+    const size = parseCameraSize(o.camera, '--camera');
+    over.camera = camComp === undefined ? o.camera : { ...size, compression: camComp };
   }
   let spec = mergeSpecs(base, over);
   const typeChangeAt = intOpt(o.type_change_at, '--type_change_at', 0, Number.MAX_SAFE_INTEGER);
@@ -218,6 +223,7 @@ export function registerSimulate(program: Command): void {
     .option('--waveforms <n>', 'number of float64 waveform channels')
     .option('--waveform_length <n>', 'elements per waveform (default 1024)')
     .option('--camera <WxH>', 'add a uint16 camera image SLG-LCAM-C041:FPICTURE of WIDTHxHEIGHT')
+    .option('--camera_compression <c>', `compression of the --camera image only (default: --compression): ${COMPRESSIONS.join('|')}`)
     .option('--compression <c>', `default channel compression: ${COMPRESSIONS.join('|')}`)
     .option('--dh_compression <c>', `data-header compression: ${COMPRESSIONS.join('|')}`)
     .option('--encoding <e>', `default channel byte order: ${ENCODINGS.join('|')}`)

@@ -32,6 +32,17 @@ function rssKb(pid: number): number {
   }
 }
 
+/** CPU time (user + system) of a process so far, in seconds. */
+function cpuS(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 interface FileCheck {
   rows: number;
   first: number;
@@ -46,7 +57,7 @@ async function main(): Promise<number> {
   const simPort = await freePort();
   const out = await freePort();
   const statusPort = await freePort();
-  const sim = startProgram('bsread', ['simulate', '-a', `tcp://127.0.0.1:${simPort}`, '--scalars', '1000', '--camera', '1024x1024', '--compression', 'bitshuffle_lz4', '--rate', '100', '--stats_interval', '60']);
+  const sim = startProgram('bsread', ['simulate', '-a', `tcp://127.0.0.1:${simPort}`, '--scalars', '1000', '--camera', '1024x1024', '--camera_compression', 'bitshuffle_lz4', '--rate', '100', '--stats_interval', '60']);
   const buffer = await startBuffer([`tcp://127.0.0.1:${simPort}`, '-o', String(out), '-b', '1000', '--buffer_bytes', '2G', '--status_port', String(statusPort), '--analyzer']);
   const first = await waitFor('the buffer receives', async () => (await bufferStatus(statusPort)).buffer.newest_pulse_id, 30_000, 100);
   const t0 = Date.now();
@@ -77,12 +88,19 @@ async function main(): Promise<number> {
     const wStart = rssKb(pid);
     if (ranges === 0) rss.buffer.start = rssKb(buffer.child.pid!);
     let wEnd = wStart;
+    const cpu0 = { w: cpuS(pid), b: cpuS(buffer.child.pid!), s: cpuS(sim.child.pid!), t: Date.now() };
+    let wCpu = cpu0.w;
     const sampler = setInterval(() => {
       const v = rssKb(pid);
       if (!Number.isNaN(v)) wEnd = v;
+      const c = cpuS(pid);
+      if (!Number.isNaN(c)) wCpu = c;
     }, 1000);
     const code = await Promise.race([w.proc.exited, new Promise<string>((res) => setTimeout(() => res('timeout'), RANGE_S * 1000 + 60_000))]);
     clearInterval(sampler);
+    const wall = (Date.now() - cpu0.t) / 1000;
+    const cpuPct = (a: number, b: number): number => Math.round(((b - a) / wall) * 1000) / 10;
+    const cpu = { writer: cpuPct(cpu0.w, wCpu), buffer: cpuPct(cpu0.b, cpuS(buffer.child.pid!)), sim: cpuPct(cpu0.s, cpuS(sim.child.pid!)) };
     if (code !== 0) failures.push(`range ${ranges}: writer ended with ${code}: ${w.proc.stderr().slice(-1000)}`);
     rss.writers.push({ start: wStart, end: wEnd });
     const f = await h5py<FileCheck>(
@@ -101,7 +119,7 @@ result = {"rows": int(len(p)), "first": int(p[0]) if len(p) else -1, "last": int
     const ok = f.rows === perRange && f.first === start && f.last === stop && f.consecutive && f.cam_present === perRange && f.scalar_present_min === perRange && f.attrs['missing_pulse_ids'] === 0;
     if (!ok) failures.push(`range ${ranges} [${start}..${stop}]: ${JSON.stringify(f)}`);
     const bs = await bufferStatus(statusPort);
-    console.log(JSON.stringify({ range: ranges, start, stop, ok, rows: f.rows, writer_rss_kb: { start: wStart, end: wEnd }, buffer_rss_kb: rssKb(buffer.child.pid!), buffer_dropped: bs.replay.dropped, minutes: (Date.now() - t0) / 60_000 }));
+    console.log(JSON.stringify({ range: ranges, start, stop, ok, rows: f.rows, writer_rss_kb: { start: wStart, end: wEnd }, buffer_rss_kb: rssKb(buffer.child.pid!), buffer_dropped: bs.replay.dropped, cpu_pct: cpu, minutes: (Date.now() - t0) / 60_000 }));
     if (!KEEP) rmSync(path, { force: true });
     rows += f.rows;
     ranges++;
