@@ -142,6 +142,9 @@ uint64_t BlockElemsFromHeader(Napi::Env env, uint32_t field, size_t elemSize) {
   return elems;
 }
 
+// Decodes every block into `out`; with out == nullptr only checks that every block is valid LZ4
+// of exactly its size (the same LZ4_decompress_safe verdict, into one small reused block buffer
+// that stays in cache, and without the bit transpose): what HDF5's filter will need on reading.
 void DecodeBlocks(Napi::Env env, Bytes blob, const Layout& layout, size_t elemSize, uint8_t* out) {
   uint64_t maxBlockBytes = layout.MaxBlockElems() * elemSize;
   if (maxBlockBytes > uint64_t(LZ4_MAX_INPUT_SIZE)) {
@@ -170,7 +173,7 @@ void DecodeBlocks(Napi::Env env, Bytes blob, const Layout& layout, size_t elemSi
                     (got < 0 ? "is not valid LZ4 or expands beyond " : "expands to " + Str(uint64_t(got)) + " bytes instead of ") +
                     Str(uint64_t(bytes)) + " bytes");
     }
-    bs_bitunshuffle(scratch.a.get(), out + block * layout.blockElems * elemSize, scratch.b.get(), elems, elemSize);
+    if (out != nullptr) bs_bitunshuffle(scratch.a.get(), out + block * layout.blockElems * elemSize, scratch.b.get(), elems, elemSize);
     pos += compressed;
   }
   size_t remain = blob.len - pos;
@@ -178,7 +181,7 @@ void DecodeBlocks(Napi::Env env, Bytes blob, const Layout& layout, size_t elemSi
     Fail(env, "bitshuffle_lz4 tail should be " + Str(layout.tailBytes) + " bytes but " + Str(remain) +
                   " bytes follow the last block");
   }
-  if (remain > 0) std::memcpy(out + layout.elems * elemSize - layout.tailBytes, blob.data + pos, remain);
+  if (remain > 0 && out != nullptr) std::memcpy(out + layout.elems * elemSize - layout.tailBytes, blob.data + pos, remain);
 }
 
 // Reads and checks the header; the returned layout is consistent with the blob's length.
@@ -239,6 +242,23 @@ Napi::Value BitshuffleLz4DecompressInto(const Napi::CallbackInfo& info) {
   }
   DecodeBlocks(env, blob, layout, elemSize, target.Data());
   return Napi::Number::New(env, double(layout.elems * elemSize));
+}
+
+// bitshuffleLz4Check(blob: Uint8Array, elemSize: number, expectedBytes: number): undefined
+// Throws unless the blob declares exactly expectedBytes and every block decodes: the writer's
+// check before storing a frame unchanged as an HDF5 chunk (a bad chunk would make the dataset
+// unreadable), at a fraction of the cost of a full decode.
+Napi::Value BitshuffleLz4Check(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes blob = ArgBytes(info, 0, "blob");
+  size_t elemSize = size_t(ArgInteger(info, 1, "elemSize", 1, kMaxElemSize));
+  uint64_t expected = ArgInteger(info, 2, "expectedBytes", 0, kMaxSafeInteger);
+  Layout layout = CheckBitshuffleHeader(env, blob, elemSize, expected);
+  if (layout.elems * elemSize != expected) {
+    Fail(env, "bitshuffle_lz4 header declares " + Str(layout.elems * elemSize) + " bytes, " + Str(expected) + " expected");
+  }
+  DecodeBlocks(env, blob, layout, elemSize, nullptr);
+  return env.Undefined();
 }
 
 // bitshuffleLz4Compress(data: Uint8Array, elemSize: number, blockBytes: number /* 0 = default */): Buffer
@@ -380,6 +400,7 @@ void InitCompression(Napi::Env env, Napi::Object exports) {
   exports.Set("bitshuffleLz4DecompressInto",
               Napi::Function::New(env, BitshuffleLz4DecompressInto, "bitshuffleLz4DecompressInto"));
   exports.Set("bitshuffleLz4Compress", Napi::Function::New(env, BitshuffleLz4Compress, "bitshuffleLz4Compress"));
+  exports.Set("bitshuffleLz4Check", Napi::Function::New(env, BitshuffleLz4Check, "bitshuffleLz4Check"));
   exports.Set("lz4Decompress", Napi::Function::New(env, Lz4Decompress, "lz4Decompress"));
   exports.Set("lz4Compress", Napi::Function::New(env, Lz4Compress, "lz4Compress"));
   exports.Set("bitshuffle", Napi::Function::New(env, Bitshuffle, "bitshuffle"));

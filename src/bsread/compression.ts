@@ -17,6 +17,7 @@ export const BITSHUFFLE_LZ4_HEADER_BYTES = 12;
 interface NativeCompression {
   bitshuffleLz4Decompress(blob: Uint8Array, elemSize: number, maxBytes: number): Buffer;
   bitshuffleLz4DecompressInto(blob: Uint8Array, elemSize: number, target: Uint8Array): number;
+  bitshuffleLz4Check(blob: Uint8Array, elemSize: number, expectedBytes: number): void;
   bitshuffleLz4Compress(data: Uint8Array, elemSize: number, blockBytes: number): Buffer;
   lz4Decompress(frame: Uint8Array, preferBigEndian: boolean, maxBytes: number): Buffer;
   lz4Compress(data: Uint8Array, bigEndianPrefix: boolean): Buffer;
@@ -88,6 +89,17 @@ export function bitshuffleLz4Decompress(blob: Uint8Array, elemSize: number, maxB
 export function bitshuffleLz4DecompressInto(blob: Uint8Array, elemSize: number, target: Uint8Array): number {
   checkElemSize('bitshuffle_lz4 decode', elemSize);
   return callNative('bitshuffle_lz4 decode', (n) => n.bitshuffleLz4DecompressInto(blob, elemSize, target));
+}
+
+/**
+ * Throws BsreadError('BSREAD_ERR_COMPRESSION') unless `blob` declares exactly `expectedBytes` and
+ * every LZ4 block of it decodes to its size: the verdict of a full decode (the same LZ4 calls)
+ * without the bit transpose or a full-size output. For storing a frame unchanged as an HDF5 chunk.
+ */
+export function bitshuffleLz4Check(blob: Uint8Array, elemSize: number, expectedBytes: number): void {
+  checkElemSize('bitshuffle_lz4 check', elemSize);
+  checkMaxBytes('bitshuffle_lz4 check', expectedBytes);
+  callNative('bitshuffle_lz4 check', (n) => n.bitshuffleLz4Check(blob, elemSize, expectedBytes));
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   type ChannelValue,
   type ValueDecoder,
 } from './codec.js';
-import { bitshuffleLz4DecompressInto } from './compression.js';
+import { bitshuffleLz4Check } from './compression.js';
 import { compressionError, parseDataHeader, readMainHeader, type DataHeader, type MainHeader, type NotDataMessage } from './header.js';
 import { TYPES, type ChannelDef, type ChannelEntry, type Compression, type Timestamp } from './types.js';
 
@@ -298,11 +298,11 @@ export class BsreadMessage {
    * filter 32008) for a direct chunk write, after the cheap check that it declares exactly
    * type size × elements bytes. null when missing. Elements are in the channel's byte order:
    * for `encoding: big` use bytes() instead (or a big-endian dataset).
-   * With `scratch` (at least that many bytes, reused between calls), the frame is also
-   * decompressed into it, so that corrupt LZ4 blocks are detected (MalformedMessageError
-   * 'decompress') before the frame is stored as a chunk; without it they are not.
+   * With `check`, every LZ4 block is also decoded (into a small scratch block, discarded), so
+   * that corrupt blocks are detected (MalformedMessageError 'decompress') before the frame is
+   * stored as a chunk; without it they are not.
    */
-  compressedChunk(i: number, scratch?: Uint8Array): Uint8Array | null {
+  compressedChunk(i: number, check = false): Uint8Array | null {
     const def = this.def(i);
     if (def.compression !== 'bitshuffle_lz4') {
       throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `channel ${def.name} is not bitshuffle_lz4 (${def.compression})`);
@@ -317,17 +317,12 @@ export class BsreadMessage {
     if (got !== want) {
       throw new MalformedMessageError('size_mismatch', `declares ${got} bytes, ${def.type} ${JSON.stringify(def.shape)} needs ${want}`, def.name);
     }
-    if (scratch !== undefined) {
-      if (scratch.length < want) {
-        throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `channel ${def.name}: scratch of ${scratch.length} bytes for a ${want}-byte value`);
-      }
-      let n: number;
+    if (check) {
       try {
-        n = bitshuffleLz4DecompressInto(frame, TYPES[def.type].size, scratch.length === want ? scratch : scratch.subarray(0, want));
+        bitshuffleLz4Check(frame, TYPES[def.type].size, want);
       } catch (e) {
         throw compressionError(e, 'bitshuffle_lz4', def.name);
       }
-      if (n !== want) throw new MalformedMessageError('decompress', `bitshuffle_lz4: ${n} bytes decoded, ${want} declared`, def.name);
     }
     return frame;
   }

@@ -22,26 +22,21 @@ export function stringValue(def: ChannelDef, msg: BsreadMessage, i: number): str
   return v;
 }
 
-/** Decompression target of directChunk, shared (one thread) and grown to the largest row. */
-let scratch = new Uint8Array(0);
-
 /**
- * A bitshuffle_lz4 frame to be written as a chunk unchanged, or null when missing. The frame is
- * decompressed (into a reused scratch buffer, then dropped) to validate it: a corrupt chunk
- * stored as present would make the whole dataset unreadable through the HDF5 filter, so it is
- * a 'decompress' error instead (written as missing). Costs one decompression per row.
+ * A bitshuffle_lz4 frame to be written as a chunk unchanged, or null when missing. Every LZ4
+ * block of the frame is decoded first (into a small block buffer, then dropped) to validate it:
+ * a corrupt chunk stored as present would make the whole dataset unreadable through the HDF5
+ * filter, so it is a 'decompress' error instead (written as missing).
  */
-export function directChunk(def: ChannelDef, msg: BsreadMessage, i: number): Uint8Array | null {
-  const need = rowBytesOf(def);
-  if (scratch.length < need) scratch = new Uint8Array(need);
-  return msg.compressedChunk(i, scratch);
+export function directChunk(msg: BsreadMessage, i: number): Uint8Array | null {
+  return msg.compressedChunk(i, true);
 }
 
 const CHECKS: Readonly<Record<DataKind, (def: ChannelDef, msg: BsreadMessage, i: number) => boolean>> = {
   numeric: (def, msg, i) => numericRow(def, msg, i, rowBytesOf(def)) !== null,
   'large-array': (def, msg, i) => numericRow(def, msg, i, rowBytesOf(def)) !== null,
   string: (def, msg, i) => stringValue(def, msg, i) !== null,
-  'bitshuffle-direct': (def, msg, i) => directChunk(def, msg, i) !== null,
+  'bitshuffle-direct': (_def, msg, i) => directChunk(msg, i) !== null,
 };
 
 /**

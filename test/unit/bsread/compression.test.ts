@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { BsreadError } from '../../../src/errors.js';
 import {
   bitshuffle,
+  bitshuffleLz4Check,
   bitshuffleLz4Compress,
   bitshuffleLz4DeclaredSize,
   bitshuffleLz4Decompress,
@@ -493,4 +494,36 @@ test('corrupt lz4 frames are rejected', () => {
   assertCompressionError(() => lz4Decompress(frame, 'big', 100), /limit of 100/);
   assertCompressionError(() => lz4Decompress(Buffer.concat([frame.subarray(0, 4), randomBytes(200, 9)]), 'big'));
   assertCompressionError(() => lz4Decompress(hex('00 00 00 00'), 'little'));
+});
+
+test('bitshuffleLz4Check gives the verdict of a full decode, for valid blobs and random corruptions', () => {
+  const elems = 3 * 4096 + 13; // full blocks, a last partial block and a raw tail
+  const data = new Uint16Array(elems);
+  for (let i = 0; i < elems; i++) data[i] = (i * 7) & 0x3ff;
+  const bytes = new Uint8Array(data.buffer);
+  const blob = bitshuffleLz4Compress(bytes, 2);
+  bitshuffleLz4Check(blob, 2, bytes.byteLength);
+  assert.throws(() => bitshuffleLz4Check(blob, 2, bytes.byteLength - 2), (e: unknown) => e instanceof BsreadError && /declares .* bytes/.test(e.message));
+  fc.assert(
+    fc.property(fc.integer({ min: 12, max: blob.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.boolean(), (at, xor, cut) => {
+      const bad = cut ? blob.subarray(0, at) : Uint8Array.from(blob);
+      if (!cut) bad[at] = bad[at]! ^ xor;
+      let full: string | null = null;
+      try {
+        const out = bitshuffleLz4Decompress(bad, 2);
+        if (out.byteLength !== bytes.byteLength) full = 'size';
+      } catch (e) {
+        full = e instanceof BsreadError ? e.code : 'other';
+      }
+      let check: string | null = null;
+      try {
+        bitshuffleLz4Check(bad, 2, bytes.byteLength);
+      } catch (e) {
+        check = e instanceof BsreadError ? e.code : 'other';
+      }
+      assert.equal(check === null, full === null, `at ${at} xor ${xor} cut ${cut}: decode ${full}, check ${check}`);
+      if (check !== null) assert.equal(check, 'BSREAD_ERR_COMPRESSION');
+    }),
+    { seed: 8, numRuns: 400 },
+  );
 });
