@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,30 +157,47 @@ test('a dangling symlink at the output path is not followed to create a file els
   assert.equal(existsSync(elsewhere), false, 'nothing created through the link');
 });
 
-test('REST and status ports listen on 127.0.0.1 only by default', async (t) => {
+/** Whether a TCP connection to host:port is accepted (false when refused or silent for 2 s). */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect({ host, port });
+    const done = (ok: boolean) => {
+      c.destroy();
+      resolve(ok);
+    };
+    c.setTimeout(2000, () => done(false));
+    c.once('connect', () => done(true));
+    c.once('error', () => done(false));
+  });
+}
+
+// All of 127.0.0.0/8 is loopback on Linux: a socket bound to the wildcard address answers on
+// 127.0.0.2, one bound to 127.0.0.1 does not. So the bind address is checked without leaving
+// the loopback interface (this sandbox hides listening sockets from /proc/net/tcp and ss).
+test('REST, status, output and replay ports listen on 127.0.0.1 only by default; --rest_host widens it', async (t) => {
+  const control = createServer().listen(0, '0.0.0.0');
+  await once(control, 'listening');
+  const controlPort = (control.address() as AddressInfo).port;
+  const routed = await accepts('127.0.0.2', controlPort);
+  control.close();
+  if (!routed) return t.skip('127.0.0.2 does not reach a wildcard listener here; cannot tell the bind address');
   const src = await newSender();
   const w = await startWriter(src.endpoint, '/dev/null');
   const status = await freePort();
   const out = await freePort();
   const b = await startBuffer([src.endpoint, '-o', String(out), '--status_port', String(status)]);
-  // Listening sockets from /proc/net/tcp{,6} (state 0A): local address hex:port.
-  const listening = ['/proc/net/tcp', '/proc/net/tcp6']
-    .filter((f) => existsSync(f))
-    .flatMap((f) => readFileSync(f, 'utf8').split('\n').slice(1))
-    .map((l) => l.trim().split(/\s+/))
-    .filter((c) => c[3] === '0A')
-    .map((c) => ({ addr: c[1]!.split(':')[0]!, port: parseInt(c[1]!.split(':')[1]!, 16) }));
-  for (const port of [w.port, status, out, out + 1]) {
-    const mine = listening.filter((l) => l.port === port);
-    if ((port === w.port || port === status) && mine.length === 0) {
-      await w.proc.stop('SIGTERM');
-      await b.stop('SIGTERM');
-      return t.skip(`this sandbox does not show the process's listening sockets in /proc/net/tcp (port ${port}); cannot check the bind address`);
+  const wide = await startWriter(src.endpoint, '/dev/null', ['--rest_host', '0.0.0.0']);
+  try {
+    for (const [what, port] of [['writer REST', w.port], ['buffer status', status], ['buffer output', out], ['buffer replay', out + 1]] as const) {
+      assert.equal(await accepts('127.0.0.1', port), true, `${what} ${port} answers on 127.0.0.1`);
+      assert.equal(await accepts('127.0.0.2', port), false, `${what} ${port} must not listen beyond 127.0.0.1`);
     }
-    for (const l of mine) assert.equal(l.addr, '0100007F', `port ${port} bound to 127.0.0.1 only`);
+    assert.equal(await accepts('127.0.0.2', wide.port), true, '--rest_host 0.0.0.0 listens on every address');
+  } finally {
+    await w.proc.stop('SIGTERM');
+    await wide.proc.stop('SIGTERM');
+    await b.stop('SIGTERM');
   }
-  await w.proc.stop('SIGTERM');
-  await b.stop('SIGTERM');
 });
 
 function hazardMessage(pulseId: number, imgShape: number[], corruptBlock: boolean): Buffer[] {

@@ -105,6 +105,18 @@ test('bsread simulate --channels sends only those channels, in file order', asyn
   }
 });
 
+test('bsread simulate --camera_compression compresses the image only; values still decode to the prediction', async () => {
+  const port = await freePort();
+  const address = `tcp://127.0.0.1:${port}`;
+  const sim = startProgram('bsread', ['simulate', '-a', address, '--scalars', '3', '--camera', '32x16', '--camera_compression', 'bitshuffle_lz4', '-n', '2', '--rate', '0']);
+  const [m] = await receiveMessages(address, 2);
+  const compressions = m!.channels.map((_, i) => [m!.def(i).name, m!.def(i).compression]);
+  assert.deepEqual(compressions.slice(3), [['SLG-LCAM-C041:FPICTURE', 'bitshuffle_lz4']]);
+  assert.deepEqual(new Set(compressions.slice(0, 3).map((c) => c[1])), new Set(['none']));
+  assert.equal(m!.def(3).type, 'uint16');
+  assert.equal(await sim.exited, 0, sim.stderr());
+});
+
 test('bsread simulate: bad options and profiles exit 2 with a clear message', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sim-bad-'));
   try {
@@ -113,6 +125,8 @@ test('bsread simulate: bad options and profiles exit 2 with a clear message', as
     const cases: [string[], RegExp][] = [
       [['--compression', 'zip'], /--compression: "zip" is not one of none, bitshuffle_lz4, lz4/],
       [['--camera', '10by10'], /--camera: "10by10" is not WIDTHxHEIGHT/],
+      [['--camera_compression', 'lz4'], /--camera_compression needs --camera/],
+      [['--camera', '8x8', '--camera_compression', 'zip'], /--camera_compression: "zip" is not one of/],
       [['-r', 'fast'], /--rate: "fast" is not a number/],
       [['-n', '-3'], /--count/],
       [['-p', badYaml], /channels\[0\]\.type: "float" is not one of/],

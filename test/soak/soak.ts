@@ -117,9 +117,12 @@ result = {"rows": int(len(p)), "first": int(p[0]) if len(p) else -1, "last": int
 `,
     ).catch((e: unknown): FileCheck => ({ rows: -1, first: -1, last: -1, consecutive: false, cam_present: -1, scalar_present_min: -1, attrs: { error: String(e) } }));
     const ok = f.rows === perRange && f.first === start && f.last === stop && f.consecutive && f.cam_present === perRange && f.scalar_present_min === perRange && f.attrs['missing_pulse_ids'] === 0;
-    if (!ok) failures.push(`range ${ranges} [${start}..${stop}]: ${JSON.stringify(f)}`);
+    if (!ok) {
+      failures.push(`range ${ranges} [${start}..${stop}]: ${JSON.stringify(f)}`);
+      console.log(JSON.stringify({ range: ranges, failed_check: f }));
+    }
     const bs = await bufferStatus(statusPort);
-    console.log(JSON.stringify({ range: ranges, start, stop, ok, rows: f.rows, writer_rss_kb: { start: wStart, end: wEnd }, buffer_rss_kb: rssKb(buffer.child.pid!), buffer_dropped: bs.replay.dropped, cpu_pct: cpu, minutes: (Date.now() - t0) / 60_000 }));
+    console.log(JSON.stringify({ range: ranges, start, stop, ok, rows: f.rows, writer_rss_kb: { start: wStart, end: wEnd }, buffer_rss_kb: rssKb(buffer.child.pid!), buffer_dropped: bs.replay.dropped, source_missing_pulses: bs.analyzer?.missing_pulses ?? null, cpu_pct: cpu, minutes: (Date.now() - t0) / 60_000 }));
     if (!KEEP) rmSync(path, { force: true });
     rows += f.rows;
     ranges++;
