@@ -29,6 +29,10 @@
 
 namespace {
 
+// Frame offsets are uint32 and a Node 20 Buffer holds at most 4 GiB.
+constexpr size_t kMaxMessageBytes = 0xFFFFFFFFu;
+constexpr size_t kMaxFrames = 64u * 1024 * 1024;
+
 struct Msg {
   uint8_t* data = nullptr;  // malloc'd; ownership passes to the JS Buffer
   size_t size = 0;
@@ -51,6 +55,7 @@ struct State {
   std::string error;  // a receive error other than shutdown, reported to JS once
   std::atomic<uint64_t> received{0};
   std::atomic<uint64_t> waitsFull{0};
+  std::atomic<uint64_t> dropped{0};  // messages too big to keep, or no memory
 
   ~State() { close(); }
 
@@ -78,6 +83,10 @@ struct State {
       uint8_t* buf = static_cast<uint8_t*>(std::malloc(cap));
       offsets.clear();
       bool ok = true;
+      // A message that cannot be kept (no memory, or beyond what uint32 offsets and a Node Buffer
+      // can address) is still read to its last part, so the next message starts in step, and
+      // is then dropped and counted: bad input must never crash the process.
+      bool discard = buf == nullptr;
       for (;;) {
         if (zmq_msg_recv(&part, sock, 0) < 0) {
           int e = zmq_errno();
@@ -90,22 +99,43 @@ struct State {
           break;
         }
         size_t n = zmq_msg_size(&part);
-        if (total + n > cap) {
-          while (total + n > cap) cap *= 2;
-          buf = static_cast<uint8_t*>(std::realloc(buf, cap));
+        if (!discard && (n > kMaxMessageBytes - total || offsets.size() >= kMaxFrames)) discard = true;
+        if (!discard && total + n > cap) {
+          size_t grown = cap;
+          while (total + n > grown) grown = grown > kMaxMessageBytes / 2 ? kMaxMessageBytes : grown * 2;
+          uint8_t* bigger = static_cast<uint8_t*>(std::realloc(buf, grown));
+          if (bigger == nullptr) {
+            discard = true;
+          } else {
+            buf = bigger;
+            cap = grown;
+          }
         }
-        offsets.push_back(static_cast<uint32_t>(total));
-        std::memcpy(buf + total, zmq_msg_data(&part), n);
-        total += n;
+        if (!discard) {
+          offsets.push_back(static_cast<uint32_t>(total));
+          std::memcpy(buf + total, zmq_msg_data(&part), n);
+          total += n;
+        }
         if (!zmq_msg_more(&part)) break;
       }
-      if (!ok || buf == nullptr) {
+      if (!ok) {
         std::free(buf);
         break;
       }
+      if (discard) {
+        std::free(buf);
+        dropped++;
+        hint = 64 * 1024;
+        continue;
+      }
       offsets.push_back(static_cast<uint32_t>(total));
       hint = total > 4096 ? total : 4096;
-      if (cap > total + total / 8 + 4096) buf = static_cast<uint8_t*>(std::realloc(buf, total > 0 ? total : 1));
+      // Give back the unused capacity: the ring accounts data.byteLength, so the block must not be
+      // much bigger (a failed shrink leaves the block as it was).
+      if (cap > total + 64) {
+        uint8_t* exact = static_cast<uint8_t*>(std::realloc(buf, total > 0 ? total : 1));
+        if (exact != nullptr) buf = exact;
+      }
       Msg out;
       out.data = buf;
       out.size = total;
@@ -163,6 +193,11 @@ struct State {
   }
 };
 
+int clampInt(double v, int lo, int hi) {
+  if (!(v >= lo)) return lo;  // also NaN
+  return v > hi ? hi : static_cast<int>(v);
+}
+
 // Live receivers, closed by the env cleanup hook at process exit.
 std::mutex gLiveMu;
 std::set<std::shared_ptr<State>> gLive;
@@ -190,6 +225,16 @@ void freeAll(std::vector<Msg>& msgs) {
   msgs.clear();
 }
 
+// toJs, freeing what was not handed over when it throws.
+Napi::Value toJsOrFree(Napi::Env env, std::vector<Msg>& msgs) {
+  try {
+    return toJs(env, msgs);
+  } catch (...) {
+    freeAll(msgs);
+    throw;
+  }
+}
+
 class WaitWorker : public Napi::AsyncWorker {
  public:
   WaitWorker(Napi::Env env, std::shared_ptr<State> st, size_t max, int timeoutMs)
@@ -211,7 +256,12 @@ class WaitWorker : public Napi::AsyncWorker {
       deferred_.Reject(Napi::Error::New(env, "zmq receive failed: " + err_).Value());
       return;
     }
-    deferred_.Resolve(toJs(env, msgs_));
+    try {
+      deferred_.Resolve(toJs(env, msgs_));
+    } catch (const Napi::Error& e) {  // e.g. no memory for a Buffer: reject, never throw from here
+      freeAll(msgs_);
+      deferred_.Reject(e.Value());
+    }
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
@@ -239,9 +289,10 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
     Napi::Env env = info.Env();
     std::string address = info[0].As<Napi::String>();
     std::string mode = info[1].As<Napi::String>();
-    int hwm = info[2].As<Napi::Number>().Int32Value();
-    int qmax = info[3].As<Napi::Number>().Int32Value();
+    int hwm = clampInt(info[2].As<Napi::Number>().DoubleValue(), 0, 1000000000);
+    int qmax = clampInt(info[3].As<Napi::Number>().DoubleValue(), 1, 1000000000);
     double qbytes = info[4].IsNumber() ? info[4].As<Napi::Number>().DoubleValue() : 0;
+    if (!(qbytes > 0) || qbytes > 1e15) qbytes = 0;  // NaN, ≤ 0 or absurd: no byte bound
     auto st = std::make_shared<State>();
     st->queueMax = qmax > 0 ? static_cast<size_t>(qmax) : 1;
     st->queueBytesMax = qbytes > 0 ? static_cast<size_t>(qbytes) : 0;
@@ -278,7 +329,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
     size_t max = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
     std::vector<Msg> msgs;
     if (st_ && !st_->closed) st_->take(max, msgs);
-    return toJs(info.Env(), msgs);
+    return toJsOrFree(info.Env(), msgs);
   }
 
   Napi::Value ReceiveBatch(const Napi::CallbackInfo& info) {
@@ -289,7 +340,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
     if (st_ && !st_->closed) st_->take(max, msgs);
     if (!msgs.empty() || !st_ || st_->closed) {
       auto d = Napi::Promise::Deferred::New(env);
-      d.Resolve(toJs(env, msgs));
+      d.Resolve(toJsOrFree(env, msgs));
       return d.Promise();
     }
     auto* w = new WaitWorker(env, st_, max, timeoutMs);
@@ -303,6 +354,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
     if (st_) {
       o.Set("received", static_cast<double>(st_->received.load()));
       o.Set("waitsQueueFull", static_cast<double>(st_->waitsFull.load()));
+      o.Set("dropped", static_cast<double>(st_->dropped.load()));
       std::lock_guard<std::mutex> lk(st_->mu);
       o.Set("queued", static_cast<double>(st_->queue.size()));
       o.Set("queuedBytes", static_cast<double>(st_->queuedBytes));
@@ -320,8 +372,16 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
 
 // Contexts of closed senders are terminated on their own thread (zmq_ctx_term waits for the
 // linger period); the cleanup hook joins them at exit so nothing outlives the process's teardown.
+struct Terminating {
+  std::thread thread;
+  std::shared_ptr<std::atomic<bool>> done;
+};
 std::mutex gTermMu;
-std::vector<std::thread> gTerminating;
+std::vector<Terminating> gTerminating;
+
+bool isTyped(Napi::Value v, napi_typedarray_type type) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
+}
 
 class Sender : public Napi::ObjectWrap<Sender> {
  public:
@@ -339,8 +399,8 @@ class Sender : public Napi::ObjectWrap<Sender> {
     std::string address = info[0].As<Napi::String>();
     std::string mode = info[1].As<Napi::String>();
     std::string how = info[2].As<Napi::String>();
-    int hwm = info[3].As<Napi::Number>().Int32Value();
-    int linger = info[4].As<Napi::Number>().Int32Value();
+    int hwm = clampInt(info[3].As<Napi::Number>().DoubleValue(), 0, 1000000000);
+    int linger = clampInt(info[4].As<Napi::Number>().DoubleValue(), 0, 3600000);
     linger_ = linger;
     ctx_ = zmq_ctx_new();
     if (!ctx_) throw Napi::Error::New(env, std::string("zmq_ctx_new: ") + zmq_strerror(zmq_errno()));
@@ -363,12 +423,12 @@ class Sender : public Napi::ObjectWrap<Sender> {
   ~Sender() override { closeSocket(); }
 
   static void joinTerminating() {
-    std::vector<std::thread> ts;
+    std::vector<Terminating> ts;
     {
       std::lock_guard<std::mutex> lk(gTermMu);
       ts.swap(gTerminating);
     }
-    for (auto& t : ts) t.join();
+    for (auto& t : ts) t.thread.join();
   }
 
  private:
@@ -385,7 +445,21 @@ class Sender : public Napi::ObjectWrap<Sender> {
         return;
       }
       std::lock_guard<std::mutex> lk(gTermMu);
-      gTerminating.emplace_back([ctx] { zmq_ctx_term(ctx); });
+      // Join the ones that finished, so a long-running program does not collect threads.
+      for (auto it = gTerminating.begin(); it != gTerminating.end();) {
+        if (it->done->load()) {
+          it->thread.join();
+          it = gTerminating.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      gTerminating.push_back(Terminating{std::thread([ctx, done] {
+                                           zmq_ctx_term(ctx);
+                                           done->store(true);
+                                         }),
+                                         done});
     }
   }
 
@@ -415,7 +489,9 @@ class Sender : public Napi::ObjectWrap<Sender> {
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     requireOpen(env);
-    if (!info[0].IsTypedArray() || !info[1].IsTypedArray()) throw Napi::TypeError::New(env, "send(data: Uint8Array, offsets: Uint32Array)");
+    if (!isTyped(info[0], napi_uint8_array) || !isTyped(info[1], napi_uint32_array)) {
+      throw Napi::TypeError::New(env, "send(data: Uint8Array, offsets: Uint32Array)");
+    }
     Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
     Napi::Uint32Array offs = info[1].As<Napi::Uint32Array>();
     size_t n = offs.ElementLength();
@@ -441,11 +517,16 @@ class Sender : public Napi::ObjectWrap<Sender> {
     Napi::Array arr = info[0].As<Napi::Array>();
     uint32_t count = arr.Length();
     if (count == 0) throw Napi::RangeError::New(env, "a message has at least one frame");
+    // All values first, then the pointers with no JS running in between (a getter could
+    // otherwise detach a buffer whose pointer was already taken).
+    std::vector<Napi::Value> values(count);
+    for (uint32_t i = 0; i < count; i++) {
+      values[i] = arr.Get(i);
+      if (!isTyped(values[i], napi_uint8_array)) throw Napi::TypeError::New(env, "frame " + std::to_string(i) + " is not a Uint8Array");
+    }
     std::vector<std::pair<const uint8_t*, size_t>> parts(count);
     for (uint32_t i = 0; i < count; i++) {
-      Napi::Value v = arr.Get(i);
-      if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "frame " + std::to_string(i) + " is not a Uint8Array");
-      Napi::Uint8Array f = v.As<Napi::Uint8Array>();
+      Napi::Uint8Array f = values[i].As<Napi::Uint8Array>();
       parts[i] = {f.Data(), f.ByteLength()};
     }
     for (uint32_t i = 0; i < count; i++) {

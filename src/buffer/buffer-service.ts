@@ -44,6 +44,8 @@ export interface BufferStatus {
     buffered: number;
     not_data: number;
     malformed: Record<string, number>;
+    /** Messages read and dropped because they could not be kept (4 GiB or more, or no memory). */
+    oversized: number;
     rate_hz: number;
     last_pulse_id: number | null;
   };
@@ -80,6 +82,7 @@ export class BufferService {
   notData = 0;
   private rate = { hz: 0, atMs: 0, count: 0 };
   private lastPulseId: number | null = null;
+  private oversizedLogged = 0;
 
   private constructor(private readonly opts: BufferServiceOptions) {
     this.now = opts.now ?? Date.now;
@@ -148,7 +151,14 @@ export class BufferService {
         await new Promise((r) => setTimeout(r, Math.min(1000, 10 * failures)));
         continue;
       }
-      for (const m of batch) this.acceptPacked(m);
+      for (const m of batch) {
+        try {
+          this.acceptPacked(m);
+        } catch (e) {
+          // A defect of ours, not bad input (that is counted in acceptPacked): lose one message, not the batch.
+          this.opts.log.error({ err: errorMessage(e) }, 'a received message could not be stored');
+        }
+      }
     }
   }
 
@@ -214,6 +224,11 @@ export class BufferService {
 
   private housekeeping(): void {
     const t = this.now();
+    const oversized = this.input?.stats().dropped ?? 0;
+    if (oversized > this.oversizedLogged) {
+      this.opts.log.error({ oversized }, `${oversized - this.oversizedLogged} message(s) from the source too big to keep (4 GiB or more, or no memory): dropped`);
+      this.oversizedLogged = oversized;
+    }
     this.ring.evict(t);
     this.replay?.releaseIdle(t);
     const dt = (t - this.rate.atMs) / 1000;
@@ -233,6 +248,7 @@ export class BufferService {
         buffered: this.ring.nextSeq,
         not_data: this.notData,
         malformed: this.malformed.toJSON(),
+        oversized: this.input?.stats().dropped ?? 0,
         rate_hz: Math.round(this.rate.hz * 10) / 10,
         last_pulse_id: this.lastPulseId,
       },

@@ -19,6 +19,7 @@ export function renderMetrics(s: BufferStatus): string {
   metric('bsread_buffer_buffered_total', 'counter', 'Data messages stored in the ring', [[{}, s.input.buffered]]);
   metric('bsread_buffer_not_data_total', 'counter', 'Control messages ignored', [[{}, s.input.not_data]]);
   metric('bsread_buffer_malformed_total', 'counter', 'Malformed messages dropped, by kind', Object.entries(s.input.malformed).map(([k, v]) => [{ kind: k }, v]));
+  metric('bsread_buffer_oversized_total', 'counter', 'Messages too big to keep (4 GiB or more, or no memory), dropped', [[{}, s.input.oversized]]);
   metric('bsread_buffer_intake_rate_hz', 'gauge', 'Messages per second received', [[{}, s.input.rate_hz]]);
   metric('bsread_buffer_depth_messages', 'gauge', 'Messages held', [[{}, s.buffer.depth]]);
   metric('bsread_buffer_depth_bytes', 'gauge', 'Bytes held', [[{}, s.buffer.bytes]]);

@@ -175,6 +175,8 @@ export async function openReplay(info: ReplayServiceInfo, fromPulseId: number | 
   const reply = parseReplayReply(frame);
   if ('error' in reply) throw new BsreadError('BSREAD_ERR_REPLAY', `the replay service ${info.address} refused: ${reply.error}`);
   if ((reply.framing ?? 'frames') !== framing) {
+    // Release the stream it opened anyway (a buffer swapped between hello and replay).
+    await replayRequest(info.address, { op: 'release', consumer_id: reply.consumer_id }, timeoutMs).catch(() => null);
     throw new BsreadError('BSREAD_ERR_REPLAY', `the replay service ${info.address} answered with framing ${reply.framing ?? 'frames'}, asked for ${framing}`);
   }
   const streamAddress = `tcp://${info.host}:${reply.port}`;

@@ -16,6 +16,8 @@ export type NativeMessage = PackedFrames;
 
 interface NativeStats {
   received: number;
+  /** Messages read and dropped because they could not be kept (≥ 4 GiB, or no memory). */
+  dropped: number;
   waitsQueueFull: number;
   queued: number;
   queuedBytes: number;
@@ -60,12 +62,16 @@ export interface NativeReceiverOptions extends StreamReceiverOptions {
   batch?: number;
 }
 
+/** Messages handed out without a turn of the event loop (zeromq.js uses 512 operations). */
+const MAX_WITHOUT_YIELD = 256;
+
 export class NativeStreamReceiver {
   private readonly native: AddonReceiver;
   private readonly timeoutMs: number;
   private readonly batchSize: number;
   private pending: NativeMessage[] = [];
   private next = 0;
+  private sinceYield = 0;
   private closed = false;
   readonly address: string;
 
@@ -99,19 +105,40 @@ export class NativeStreamReceiver {
   /** Up to max messages; waits up to timeoutMs for the first one; [] on timeout or after close. */
   async receiveBatch(max = this.batchSize, timeoutMs = this.timeoutMs): Promise<NativeMessage[]> {
     if (this.closed) return [];
-    const out = this.drain(max);
-    if (out.length > 0) return out;
-    try {
-      return await this.native.receiveBatch(max, timeoutMs);
-    } catch (e) {
+    // While messages are queued, the addon resolves at once and a receive loop would run on
+    // microtasks only: timers, REST requests, signals and other sockets would starve under
+    // overload. So give the event loop a turn after every MAX_WITHOUT_YIELD messages.
+    if (this.sinceYield >= MAX_WITHOUT_YIELD) {
+      this.sinceYield = 0;
+      await new Promise<void>((r) => setImmediate(r));
       if (this.closed) return [];
-      throw new BsreadError('BSREAD_ERR_TRANSPORT', `receive from ${this.address} failed: ${(e as Error).message}`, { cause: e });
     }
+    let out = this.drain(max);
+    if (out.length === 0) {
+      try {
+        out = await this.native.receiveBatch(max, timeoutMs);
+      } catch (e) {
+        if (this.closed) return [];
+        throw new BsreadError('BSREAD_ERR_TRANSPORT', `receive from ${this.address} failed: ${(e as Error).message}`, { cause: e });
+      }
+      // Taken by a wait that ended as close() ran: nothing is delivered after close.
+      if (this.closed) return [];
+    }
+    this.sinceYield += out.length;
+    return out;
   }
 
   /** The next message, or null when nothing came within the timeout or after close. */
   async receive(): Promise<NativeMessage | null> {
-    if (this.next < this.pending.length) return this.pending[this.next++]!;
+    if (this.closed) return null;
+    if (this.next < this.pending.length) {
+      if (++this.sinceYield >= MAX_WITHOUT_YIELD) {
+        this.sinceYield = 0;
+        await new Promise<void>((r) => setImmediate(r));
+        if (this.closed) return null;
+      }
+      return this.pending[this.next++]!;
+    }
     const batch = await this.receiveBatch(this.batchSize);
     if (batch.length === 0) return null;
     this.pending = batch;
@@ -126,7 +153,7 @@ export class NativeStreamReceiver {
   }
 
   stats(): NativeStats {
-    return this.closed ? { received: 0, waitsQueueFull: 0, queued: 0, queuedBytes: 0 } : this.native.stats();
+    return this.closed ? { received: 0, dropped: 0, waitsQueueFull: 0, queued: 0, queuedBytes: 0 } : this.native.stats();
   }
 
   /** Joins the receiver thread and closes socket and context. Idempotent. */

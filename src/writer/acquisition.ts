@@ -425,6 +425,8 @@ export class Acquisition implements AcquisitionControl {
           if (run.endReason === null) await this.onQuiet(run);
           continue;
         }
+        // Stopped (REST, signal) while the receive was pending: nothing is written after that.
+        if (run.endReason !== null) break;
         this.onFrames(run, frames);
       }
     } finally {

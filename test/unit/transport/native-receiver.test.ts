@@ -89,3 +89,45 @@ test('a full queue applies back-pressure: nothing is lost', async () => {
 test('a bad address is refused', () => {
   assert.throws(() => new NativeStreamReceiver({ address: 'tcp://host' }), (e: unknown) => e instanceof BsreadError);
 });
+
+test('a receive loop over a full queue still gives timers their turn (no event-loop starvation)', async () => {
+  const push = new zmq.Push({ linger: 0, sendHighWaterMark: 5000 });
+  await push.bind('tcp://127.0.0.1:0');
+  const r = new NativeStreamReceiver({ address: push.lastEndpoint!, highWaterMark: 5000, queueMessages: 5000, receiveTimeoutMs: 2000 });
+  try {
+    const n = 3000;
+    for (let i = 0; i < n; i++) await push.send([Buffer.from(String(i))]);
+    // Wait until the receiver thread holds (nearly) everything, so every receive() below resolves at once.
+    for (let i = 0; i < 200 && r.stats().queued + r.stats().received < n; i++) await new Promise((res) => setTimeout(res, 10));
+    await new Promise((res) => setTimeout(res, 50));
+    let timerAt: number | null = null;
+    setTimeout(() => (timerAt = got), 0);
+    let got = 0;
+    while (got < n) {
+      const m = await r.receive();
+      assert.ok(m !== null);
+      assert.equal(m.data.toString(), String(got));
+      got++;
+    }
+    assert.ok(timerAt !== null && timerAt < 1000, `a 0 ms timer ran only after ${timerAt ?? 'all'} of ${n} messages`);
+  } finally {
+    r.close();
+    push.close();
+  }
+});
+
+test('nothing is delivered after close(), even from a batch already taken', async () => {
+  const push = await pushSocket();
+  const r = new NativeStreamReceiver({ address: push.lastEndpoint!, receiveTimeoutMs: 2000 });
+  try {
+    for (let i = 0; i < 10; i++) await push.send([Buffer.from(String(i))]);
+    const first = await r.receive();
+    assert.ok(first !== null);
+    r.close();
+    assert.equal(await r.receive(), null);
+    assert.deepEqual(await r.receiveBatch(), []);
+  } finally {
+    r.close();
+    push.close();
+  }
+});

@@ -89,6 +89,9 @@ test('bad offsets, bad frames and a bad address are refused with a clear error',
     await assert.rejects(s.sendPacked(Buffer.from('abc'), Uint32Array.of(0, 9)), /past the end/);
     await assert.rejects(s.sendPacked(Buffer.from('abc'), Uint32Array.of(2, 1, 3)), /must not decrease/);
     await assert.rejects(s.sendPacked(Buffer.from('abc'), Uint32Array.of(0)), /at least 2/);
+    // Wrong element types are refused, not read past their end.
+    await assert.rejects(s.sendPacked(Buffer.from('abc'), Uint16Array.of(0, 1, 3) as unknown as Uint32Array), /Uint32Array/);
+    await assert.rejects(s.sendPacked(new Uint16Array(4) as unknown as Uint8Array, Uint32Array.of(0, 2)), /Uint8Array/);
     await assert.rejects(s.send([]), /at least one frame/);
     await assert.rejects(s.send(['x' as unknown as Uint8Array]), /not a Uint8Array/);
   } finally {
