@@ -86,7 +86,8 @@ async function main(): Promise<number> {
     const pid = w.proc.child.pid!;
     await new Promise((res) => setTimeout(res, 3000));
     const wStart = rssKb(pid);
-    if (ranges === 0) rss.buffer.start = rssKb(buffer.child.pid!);
+    // After range 0 the ring (-b 1000, 10 s at 100 Hz) is full: its size from then on is the steady state.
+    if (ranges === 1) rss.buffer.start = rssKb(buffer.child.pid!);
     let wEnd = wStart;
     const cpu0 = { w: cpuS(pid), b: cpuS(buffer.child.pid!), s: cpuS(sim.child.pid!), t: Date.now() };
     let wCpu = cpu0.w;
