@@ -1,7 +1,8 @@
-// PROTOTYPE bench (not registered in bench/run.ts): the wip native multipart receive path
-// (native-wip/, libzmq + a receiver thread, contiguous messages) against a bare zeromq.js PULL
-// loop, same run, same machine. A zeromq.js PUSH sender in a CHILD process sends bsread
-// messages of N float64 channels (encodeMessage) as fast as it can; this process receives.
+// The addon's native multipart receive path (src/transport/native-receiver.ts: libzmq + a
+// receiver thread, contiguous messages) against a bare zeromq.js PULL loop, same run, same
+// machine. A sender in a CHILD process (NativeStreamSender, the addon's libzmq sender, so that
+// the sender is not what limits the rate) sends bsread messages of N float64 channels
+// (encodeMessage) as fast as it can; this process receives.
 //   (1) bare zeromq.js PULL loop (one Buffer per frame);
 //   (2) native receiver delivering { data, offsets } messages;
 //   (3) native receiver + Uint8Array frame views + BsreadReceiver.open + value() of every channel;
@@ -20,23 +21,24 @@ import { opsPerSecond, type BenchOptions, type BenchRow } from './table.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const BSREAD = pathToFileURL(join(HERE, '..', 'src', 'bsread', 'index.js')).href;
+const SENDER = pathToFileURL(join(HERE, '..', 'src', 'transport', 'native-sender.js')).href;
 
 /** Sender child: binds a PUSH socket, prints the endpoint, sends `count` messages as fast as it can. */
 function startSender(channels: number, count: number): Promise<{ child: ChildProcess; endpoint: string }> {
   const script = `
-import * as zmq from 'zeromq';
+import { NativeStreamSender } from ${JSON.stringify(SENDER)};
 import { encodeMessage, encodeMainHeader } from ${JSON.stringify(BSREAD)};
 const [channels, count] = [Number(process.argv[1]), Number(process.argv[2])];
 const tpl = encodeMessage({ pulseId: 0, globalTimestamp: { sec: 1700000000, ns: 0 },
   channels: Array.from({ length: channels }, (_, i) => ({ def: { name: 'SAR-BENCH-' + i + ':VALUE', type: 'float64' }, value: i * 0.5 })) });
 const hash = JSON.parse(tpl[0].toString()).hash;
-const s = new zmq.Push({ sendHighWaterMark: 1000, linger: 5000 });
-await s.bind('tcp://127.0.0.1:0');
-process.stdout.write(s.lastEndpoint + '\\n');
+// linger 0: the sender is stopped only after the receiver has had every message.
+const s = await NativeStreamSender.bind({ address: 'tcp://127.0.0.1:0', mode: 'push', highWaterMark: 1000, linger: 0 });
+process.stdout.write(s.endpoint + '\\n');
+const f = tpl.slice();
 for (let p = 0; p < count; p++) {
-  const f = tpl.slice();
   f[0] = encodeMainHeader(p, { sec: 1700000000 + Math.floor(p / 100), ns: (p % 100) * 10000000 }, hash, 'none');
-  await s.send(f);
+  if (!(await s.send(f))) break;
 }
 process.stdin.resume();
 process.stdin.once('end', () => { s.close(); process.exit(0); });`;
@@ -190,7 +192,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
       measure: `${measure}, ${what}`,
       ours: r.msgPerS,
       baseline: base.msgPerS,
-      baselineName: 'bare zeromq.js PULL loop (same sender)',
+      baselineName: 'bare zeromq.js PULL loop (same native sender)',
       unit: 'msg/s',
       goal: goalText,
       met: r.msgPerS >= goal,

@@ -1,0 +1,372 @@
+// End to end at 100 Hz: the real programs as child processes, as in production.
+//   bsread simulate (5000 float64 scalars + a 1024x1024 uint16 bitshuffle_lz4 camera, 100 Hz)
+//     → sf_bsread_buffer (-b 1000, --buffer_bytes 2G) → sf_bsread_writer (one range)
+// The writer is given a range of 60 s (6000 pulses; --quick: 10 s) starting ~2 s after the
+// newest pulse the buffer holds. Reported: rows in the file against the pulses of the range
+// (goal: 0 loss), the rate the simulator actually reached (it shares the cores with buffer and
+// writer, and may be the limit), and the CPU time (/proc/PID/stat utime + stime) of buffer and
+// writer per second of the range, as a share of one core (goal: together below one core; the
+// simulator's share is shown for comparison). The writer's CPU runs from the range's start to
+// its exit, so catching up and closing the file count. Every child is stopped (SIGTERM, SIGKILL
+// after 10 s) also on error; temporary files are removed.
+// Env: BENCH_E2E_SECONDS (default 60, quick 10), BENCH_E2E_SCALARS (default 5000), BENCH_E2E_RATE
+// (default 100; the range stays 100 pulses per second of BENCH_E2E_SECONDS).
+//
+// The process helpers here (startChild, stopChildren, cpuSeconds, ...) are shared with bench/ramp.ts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { summarizeSwissFelFile, type FileSummary } from '../src/writer/file-summary.js';
+import type { BenchOptions, BenchRow } from './table.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+export const PROGRAMS = {
+  bsread: join(HERE, '..', 'src', 'cli', 'bsread.js'),
+  buffer: join(HERE, '..', 'src', 'cli', 'sf_bsread_buffer.js'),
+  writer: join(HERE, '..', 'src', 'cli', 'sf_bsread_writer.js'),
+};
+
+/** The writer's mandatory /general parameters (as test/integration/writer-helpers.ts). */
+export const PARAMETERS = {
+  'general/created': '2024-05-01T10:00:00',
+  'general/user': 'p12345',
+  'general/process': 'sf_bsread_writer bench',
+  'general/instrument': 'alvra',
+};
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** `p`, or 'timeout' after ms (the timer is cleared either way, so it does not keep the process alive). */
+export function timeoutAfter<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<'timeout'>((r) => (t = setTimeout(() => r('timeout'), Math.max(0, ms))))]).finally(() => clearTimeout(t));
+}
+
+/** A free TCP port on 127.0.0.1 (with `pair`, also the next one is free: the buffer's replay port). */
+export async function freePort(pair = false): Promise<number> {
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const srv = createServer();
+      srv.once('error', reject);
+      srv.listen(port, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+  for (let i = 0; i < 50; i++) {
+    const p = await listen(0);
+    if (!pair) return p;
+    if (p < 65535 && (await listen(p + 1).then(() => true, () => false))) return p;
+  }
+  throw new Error('no free port pair on 127.0.0.1');
+}
+
+export interface Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  /** Resolves with the exit code (or the signal name) once the process has ended. */
+  readonly exited: Promise<number | string>;
+  /** The last 64 KiB of stderr. */
+  stderr(): string;
+  /** SIGTERM, SIGKILL after graceMs; resolves when the process has ended. Idempotent. */
+  stop(graceMs?: number): Promise<number | string>;
+}
+
+const live = new Set<Child>();
+let hooked = false;
+
+/** Kills what is still running when this process ends or is interrupted. */
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => {
+    for (const c of live) c.proc.kill('SIGKILL');
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const c of live) c.proc.kill('SIGKILL');
+      process.kill(process.pid, sig);
+    });
+  }
+}
+
+/**
+ * Starts `node <script> ...args` with stdout ignored. `onLine` sees each stderr line (the
+ * programs log pino JSON lines there).
+ */
+export function startChild(name: string, script: string, args: string[], onLine?: (line: string) => void): Child {
+  hookExit();
+  const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  let partial = '';
+  proc.stderr!.on('data', (d: Buffer) => {
+    const s = d.toString();
+    err = (err + s).slice(-65536);
+    if (onLine === undefined) return;
+    partial += s;
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      onLine(partial.slice(0, nl));
+      partial = partial.slice(nl + 1);
+    }
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
+    proc.once('error', () => resolve(-1));
+  });
+  const child: Child = {
+    name,
+    proc,
+    pid: proc.pid ?? -1,
+    exited,
+    stderr: () => err,
+    stop: async (graceMs = 10_000) => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(t);
+      }
+      return exited;
+    },
+  };
+  live.add(child);
+  void exited.then(() => live.delete(child));
+  return child;
+}
+
+/** Stops every child started here that still runs. */
+export async function stopChildren(): Promise<void> {
+  await Promise.all([...live].map((c) => c.stop()));
+}
+
+/** CPU time (user + system) of a running process in seconds, NaN once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+
+export interface BufferStatusLite {
+  input: { received: number; buffered: number; malformed: Record<string, number> };
+  buffer: { newest_pulse_id: number | null; depth: number };
+  replay: { dropped: number; consumers: { consumer_id: string; queue_depth: number; dropped: number; sent: number }[] };
+}
+
+export async function bufferStatus(statusPort: number): Promise<BufferStatusLite> {
+  const r = await fetch(`http://127.0.0.1:${statusPort}/status`);
+  return (await r.json()) as BufferStatusLite;
+}
+
+/** Polls `probe` every `everyMs` until it returns a value other than undefined; throws after timeoutMs. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last !== null ? `: ${String(last)}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface WriterReply {
+  state: string;
+  status: string;
+  [k: string]: unknown;
+}
+
+export async function writerCall(port: number, method: string, path: string, body?: unknown): Promise<WriterReply> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+  });
+  return (await r.json()) as WriterReply;
+}
+
+export interface RangeWriter {
+  child: Child;
+  restPort: number;
+}
+
+/** Starts sf_bsread_writer on `stream` writing `path`, waits for its REST API and sets the parameters. */
+export async function startWriter(stream: string, path: string, extra: string[] = []): Promise<RangeWriter> {
+  const restPort = await freePort();
+  const child = startChild('writer', PROGRAMS.writer, [stream, path, '-1', String(restPort), '--log_level', 'WARNING', ...extra]);
+  await waitFor(
+    'the writer REST API',
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`writer exited early: ${child.stderr().slice(-1000)}`);
+      return (await writerCall(restPort, 'GET', '/status')).state === 'ok' ? true : undefined;
+    },
+    20_000,
+  );
+  const p = await writerCall(restPort, 'POST', '/parameters', PARAMETERS);
+  if (p.state !== 'ok') throw new Error(`writer refused the parameters: ${p.status}`);
+  return { child, restPort };
+}
+
+/** Sets the range [start, stop] (stop first, as the DAQ scripts do); the writer begins at once. */
+export async function setRange(w: RangeWriter, start: number, stop: number): Promise<void> {
+  const s = await writerCall(w.restPort, 'PUT', `/stop_pulse_id/${stop}`);
+  if (s.state !== 'ok') throw new Error(`writer refused stop_pulse_id ${stop}: ${s.status}`);
+  const r = await writerCall(w.restPort, 'PUT', `/start_pulse_id/${start}`);
+  if (r.state !== 'ok') throw new Error(`writer refused start_pulse_id ${start}: ${r.status}`);
+}
+
+/** What a written range file holds, read back through src/writer/file-summary.ts. */
+export interface RangeCheck {
+  rows: number;
+  /** Pulses of [start, stop] without a row (expected − rows, plus holes). */
+  lost: number;
+  summary: FileSummary | null;
+  error: string | null;
+}
+
+export function checkRangeFile(path: string, start: number, stop: number): RangeCheck {
+  const expected = stop - start + 1;
+  try {
+    const s = summarizeSwissFelFile(path);
+    let lost = Math.max(0, expected - s.rows);
+    if (s.firstPulseId !== start || s.lastPulseId !== stop || s.missingPulseIds > 0) lost = Math.max(lost, 1, s.missingPulseIds);
+    return { rows: s.rows, lost, summary: s, error: null };
+  } catch (e) {
+    return { rows: 0, lost: expected, summary: null, error: String(e) };
+  }
+}
+
+function pct(x: number): string {
+  return `${Math.round(x)}%`;
+}
+
+export async function run(opts: BenchOptions): Promise<BenchRow[]> {
+  const seconds = Number(process.env['BENCH_E2E_SECONDS'] ?? (opts.quick ? 10 : 60));
+  const scalars = Number(process.env['BENCH_E2E_SCALARS'] ?? 5000);
+  const rate = Number(process.env['BENCH_E2E_RATE'] ?? 100);
+  const pulses = Math.round(seconds * 100);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
+  const path = join(dir, 'range.h5');
+  try {
+    const simPort = await freePort();
+    const out = await freePort(true);
+    const statusPort = await freePort();
+    const sim = startChild('simulator', PROGRAMS.bsread, [
+      'simulate', '-a', `tcp://127.0.0.1:${simPort}`, '--scalars', String(scalars), '--camera', '1024x1024',
+      '--camera_compression', 'bitshuffle_lz4', '--rate', String(rate), '--stats_interval', '0', '--log_level', 'WARNING',
+    ]);
+    const buffer = startChild('buffer', PROGRAMS.buffer, [
+      `tcp://127.0.0.1:${simPort}`, '-o', String(out), '-b', '1000', '--buffer_bytes', '2G', '--status_port', String(statusPort), '--log_level', 'WARNING',
+    ]);
+    const newest = await waitFor(
+      'the buffer to receive from the simulator',
+      async () => {
+        if (sim.proc.exitCode !== null) throw new Error(`simulator exited: ${sim.stderr().slice(-1000)}`);
+        if (buffer.proc.exitCode !== null) throw new Error(`buffer exited: ${buffer.stderr().slice(-1000)}`);
+        return (await bufferStatus(statusPort)).buffer.newest_pulse_id ?? undefined;
+      },
+      30_000,
+      100,
+    );
+    const w = await startWriter(`tcp://127.0.0.1:${out}`, path);
+    // The range is set after the writer is up, ~2 s ahead of what the buffer holds now.
+    const now = (await bufferStatus(statusPort)).buffer.newest_pulse_id ?? newest;
+    const start = now + 200;
+    const stop = start + pulses - 1;
+    await setRange(w, start, stop);
+    const dropped0 = (await bufferStatus(statusPort)).replay.dropped;
+    // The range as produced: from its first pulse in the buffer to its last. CPU is counted as
+    // CPU seconds per second of that range: the buffer's and the simulator's over the range, the
+    // writer's from the range's start to its exit (its work for the range, including catching up
+    // and closing the file). Above 100% a process needs more than a core for this stream.
+    await waitFor('the first pulse of the range', async () => ((await bufferStatus(statusPort)).buffer.newest_pulse_id ?? 0) >= start || undefined, 30_000, 50);
+    const sample = () => ({ t: process.hrtime.bigint(), sim: cpuSeconds(sim.pid), buffer: cpuSeconds(buffer.pid), writer: cpuSeconds(w.child.pid) });
+    const first = sample();
+    let last = first;
+    let produced: typeof first | null = null;
+    let polling = false;
+    const timer = setInterval(() => {
+      const x = sample();
+      if (!Number.isNaN(x.writer)) last = x;
+      if (produced !== null || polling) return;
+      polling = true;
+      bufferStatus(statusPort)
+        .then((b) => {
+          if ((b.buffer.newest_pulse_id ?? 0) >= stop && produced === null) produced = sample();
+        })
+        .catch(() => undefined)
+        .finally(() => (polling = false));
+    }, 200);
+    // The simulator may be slower than 100 Hz (it shares the cores): allow 3x the range to produce it.
+    const producedBy = Date.now() + seconds * 3000 + 10_000;
+    while (produced === null && Date.now() < producedBy && w.child.proc.exitCode === null) await sleep(200);
+    const tProduced = Date.now();
+    // Then the writer has 60 s to finish (catch up, close the file); after that it is stopped and writes what it has.
+    const ended = await timeoutAfter(w.child.exited, 60_000);
+    const lagS = (Date.now() - tProduced) / 1000;
+    clearInterval(timer);
+    if (ended === 'timeout') await w.child.stop();
+    const code = await w.child.exited;
+    const bs = await bufferStatus(statusPort);
+    const check = checkRangeFile(path, start, stop);
+    await Promise.all([sim.stop(), buffer.stop()]);
+    const end = (produced as typeof first | null) ?? last;
+    const rangeS = Number(end.t - first.t) / 1e9;
+    const sourceHz = pulses / rangeS;
+    const share = (a: number, b: number) => (100 * (b - a)) / rangeS;
+    const cpu = { sim: share(first.sim, end.sim), buffer: share(first.buffer, end.buffer), writer: share(first.writer, last.writer) };
+    const dropped = bs.replay.dropped - dropped0;
+    process.stderr.write(
+      `  e2e: range [${start}..${stop}] produced in ${rangeS.toFixed(1)} s (${sourceHz.toFixed(1)} Hz), rows ${check.rows}/${pulses}, writer exit ${code} ` +
+        `${lagS.toFixed(1)} s after the range${ended === 'timeout' ? ' (stopped after the timeout)' : ''}, buffer dropped ${dropped}, ` +
+        `CPU s per s of range: sim ${pct(cpu.sim)} buffer ${pct(cpu.buffer)} writer ${pct(cpu.writer)}${check.error !== null ? `, file: ${check.error}` : ''}\n`,
+    );
+    const what = `e2e sim→buffer→writer, ${scalars} float64 + 1024x1024 bitshuffle_lz4 camera at ${rate} Hz (source reached ${sourceHz.toFixed(0)} Hz), ${pulses} pulses`;
+    // Lost = pulses of the range missing in the file. The buffer's dropped count is shown as the
+    // likely cause; it may include messages after the range (dropped while the writer caught up).
+    const lost = check.lost;
+    const sum = cpu.buffer + cpu.writer;
+    return [
+      {
+        measure: `${what}: rows written (${lost} lost; buffer dropped ${dropped} for the writer; writer done ${lagS.toFixed(0)} s after the range)`,
+        ours: check.rows,
+        baseline: pulses,
+        baselineName: 'pulses in the range',
+        unit: 'rows',
+        goal: '0 loss',
+        met: lost === 0 && check.rows === pulses && code === 0,
+      },
+      {
+        measure: `${what}: CPU of buffer ${pct(cpu.buffer)} + writer ${pct(cpu.writer)} (simulator ${pct(cpu.sim)})`,
+        ours: sum,
+        baseline: 100,
+        baselineName: 'one core (CPU s per s of range), lower is better',
+        unit: '% of a core',
+        goal: 'buffer + writer < 1 core',
+        met: sum < 100,
+      },
+    ];
+  } finally {
+    await stopChildren();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { formatTable } = await import('./table.js');
+  console.log(formatTable(await run({ quick: process.argv.includes('--quick') })));
+}
