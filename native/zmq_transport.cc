@@ -370,14 +370,13 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   std::shared_ptr<State> st_;
 };
 
-// Contexts of closed senders are terminated on their own thread (zmq_ctx_term waits for the
-// linger period); the cleanup hook joins them at exit so nothing outlives the process's teardown.
-struct Terminating {
-  std::thread thread;
-  std::shared_ptr<std::atomic<bool>> done;
-};
+// Contexts of closed senders with a linger are terminated on their own detached thread
+// (zmq_ctx_term waits up to the linger period while queued messages are delivered). The
+// cleanup hook waits for them at a normal exit. They are detached, not joinable, because
+// process.exit() skips the cleanup hook, and a joinable std::thread destroyed at exit aborts.
 std::mutex gTermMu;
-std::vector<Terminating> gTerminating;
+std::condition_variable gTermDone;
+size_t gTerminating = 0;
 
 bool isTyped(Napi::Value v, napi_typedarray_type type) {
   return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
@@ -422,13 +421,10 @@ class Sender : public Napi::ObjectWrap<Sender> {
 
   ~Sender() override { closeSocket(); }
 
-  static void joinTerminating() {
-    std::vector<Terminating> ts;
-    {
-      std::lock_guard<std::mutex> lk(gTermMu);
-      ts.swap(gTerminating);
-    }
-    for (auto& t : ts) t.thread.join();
+  // Waits (at most maxWait) for lingering contexts to finish delivering.
+  static void waitTerminating(std::chrono::milliseconds maxWait) {
+    std::unique_lock<std::mutex> lk(gTermMu);
+    gTermDone.wait_for(lk, maxWait, [] { return gTerminating == 0; });
   }
 
  private:
@@ -444,22 +440,16 @@ class Sender : public Napi::ObjectWrap<Sender> {
         zmq_ctx_term(ctx);
         return;
       }
-      std::lock_guard<std::mutex> lk(gTermMu);
-      // Join the ones that finished, so a long-running program does not collect threads.
-      for (auto it = gTerminating.begin(); it != gTerminating.end();) {
-        if (it->done->load()) {
-          it->thread.join();
-          it = gTerminating.erase(it);
-        } else {
-          ++it;
-        }
+      {
+        std::lock_guard<std::mutex> lk(gTermMu);
+        gTerminating++;
       }
-      auto done = std::make_shared<std::atomic<bool>>(false);
-      gTerminating.push_back(Terminating{std::thread([ctx, done] {
-                                           zmq_ctx_term(ctx);
-                                           done->store(true);
-                                         }),
-                                         done});
+      std::thread([ctx] {
+        zmq_ctx_term(ctx);
+        std::lock_guard<std::mutex> lk(gTermMu);
+        gTerminating--;
+        gTermDone.notify_all();
+      }).detach();
     }
   }
 
@@ -560,7 +550,7 @@ void cleanup(void*) {
     live.swap(gLive);
   }
   for (auto& s : live) s->close();
-  Sender::joinTerminating();
+  Sender::waitTerminating(std::chrono::milliseconds(60000));
 }
 
 }  // namespace

@@ -174,6 +174,9 @@ export function validateParameters(body: Readonly<Record<string, unknown>>): Rec
   return out;
 }
 
+/** Longest stretch of message handling without a turn of the event loop (ms). */
+const MAX_SLICE_MS = 20;
+
 export class Acquisition implements AcquisitionControl {
   private state: WriterStatus = 'waiting';
   private params: Record<string, string> = {};
@@ -412,6 +415,7 @@ export class Acquisition implements AcquisitionControl {
 
   private async loop(run: Run): Promise<void> {
     const tick = setInterval(() => this.guard(run, () => run.file.flushIfDue(this.now())), this.opts.flushTickMs ?? 200);
+    let sliceStart = performance.now();
     try {
       while (run.endReason === null) {
         let frames: readonly Uint8Array[] | null;
@@ -428,6 +432,13 @@ export class Acquisition implements AcquisitionControl {
         // Stopped (REST, signal) while the receive was pending: nothing is written after that.
         if (run.endReason !== null) break;
         this.onFrames(run, frames);
+        // With a backlog every receive() resolves at once and this loop would run on microtasks
+        // only: REST (/stop, /kill, /statistics), signals and the flush tick would wait for the
+        // whole backlog. Give the event loop a turn every MAX_SLICE_MS of work.
+        if (performance.now() - sliceStart >= MAX_SLICE_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          sliceStart = performance.now();
+        }
       }
     } finally {
       clearInterval(tick);

@@ -1,4 +1,5 @@
 // The addon's libzmq sender (NativeStreamSender) against a zeromq.js PULL peer.
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zmq from 'zeromq';
@@ -104,4 +105,17 @@ test('bad offsets, bad frames and a bad address are refused with a clear error',
     first.close();
   }
   await assert.rejects(NativeStreamSender.bind({ address: 'tcp://host' }), BsreadError);
+});
+
+test('process.exit() right after closing a lingering sender exits cleanly (no abort at teardown)', () => {
+  const url = new URL('../../../src/transport/native-sender.js', import.meta.url).href;
+  const script = `
+import { NativeStreamSender } from ${JSON.stringify(url)};
+const s = await NativeStreamSender.bind({ address: 'tcp://127.0.0.1:0', linger: 5000 });
+const pending = s.send([Buffer.from('queued, never delivered')]);
+s.close();
+await pending;
+process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, `exit ${r.status} signal ${r.signal}: ${r.stderr}`);
 });

@@ -6,8 +6,8 @@ import type { MessageSource, SourceKind } from '../../../src/writer/message-sour
 import { silentLogger } from '../../../src/log.js';
 
 export class FakeSource implements MessageSource {
-  readonly queue: Buffer[][] = [];
-  private waiter: ((f: Buffer[] | null) => void) | null = null;
+  readonly queue: (readonly Uint8Array[])[] = [];
+  private waiter: ((f: readonly Uint8Array[] | null) => void) | null = null;
   closed = false;
   newest: number | null = null;
   constructor(
@@ -15,14 +15,14 @@ export class FakeSource implements MessageSource {
     readonly gap = 0,
     private readonly timeoutMs = 30,
   ) {}
-  push(frames: Buffer[]): void {
+  push(frames: readonly Uint8Array[]): void {
     if (this.waiter !== null) {
       const w = this.waiter;
       this.waiter = null;
       w(frames);
     } else this.queue.push(frames);
   }
-  receive(): Promise<Buffer[] | null> {
+  receive(): Promise<readonly Uint8Array[] | null> {
     if (this.closed) return Promise.resolve(null);
     const next = this.queue.shift();
     if (next !== undefined) return Promise.resolve(next);
@@ -56,6 +56,10 @@ export class FakeFile implements OutputFile {
   closed = false;
   flushes = 0;
   failOnPulse: number | null = null;
+  /** CPU time each write() spends (busy wait), to stand in for a big message's HDF5 work. */
+  writeCostMs = 0;
+  /** Called after each row is written. */
+  onWrite: ((pulseId: number) => void) | undefined;
   constructor(
     readonly path: string,
     readonly parameters: Record<string, string>,
@@ -63,7 +67,12 @@ export class FakeFile implements OutputFile {
   write(msg: BsreadMessage): { written: true; channelErrors: number } {
     if (this.closed) throw new Error('write after close');
     if (msg.pulseId === this.failOnPulse) throw new Error('disk full (simulated)');
+    const until = performance.now() + this.writeCostMs;
+    while (performance.now() < until) {
+      // busy: like libhdf5 work, nothing else runs meanwhile
+    }
     this.pulses.push(msg.pulseId);
+    this.onWrite?.(msg.pulseId);
     return { written: true, channelErrors: 0 };
   }
   flushIfDue(): void {}

@@ -191,6 +191,28 @@ test('shutdown while writing closes the file with everything received; kill flus
   await k.acq.shutdown('end of test'); // the real program exits here; the test stops the loop
 });
 
+test('a backlog of queued messages does not starve timers and requests: the loop yields every few ms', async () => {
+  const h = harness();
+  await h.acq.execute({ kind: 'set_parameters', parameters: PARAMETERS });
+  await h.acq.execute({ kind: 'start_pulse_id', pulseId: 0 });
+  await h.acq.execute({ kind: 'stop_pulse_id', pulseId: 199 });
+  const src = h.sources[0]!;
+  await waitFor('file created', () => h.files[0] !== undefined);
+  h.files[0]!.writeCostMs = 2;
+  // Everything already queued: every receive() resolves at once, as from a source with a backlog.
+  for (let p = 0; p < 200; p++) src.queue.push(message(p));
+  let writtenWhenTimerRan: number | null = null;
+  const file = h.files[0]!;
+  // Armed at the first write, i.e. once the loop is working through the backlog.
+  file.onWrite = () => {
+    file.onWrite = undefined;
+    setTimeout(() => (writtenWhenTimerRan = file.pulses.length), 0);
+  };
+  await h.acq.exitRequested;
+  assert.equal(h.files[0]!.pulses.length, 200);
+  assert.ok(writtenWhenTimerRan !== null && writtenWhenTimerRan < 100, `a 0 ms timer ran only after ${writtenWhenTimerRan} of 200 writes`);
+});
+
 test('validateParameters names the missing keys and refuses non-strings', () => {
   assert.throws(() => validateParameters({}), /Missing mandatory parameters general\/created, general\/user, general\/process, general\/instrument/);
   assert.throws(() => validateParameters({ 'general/created': 'a', 'general/user': 'b' }), /Missing mandatory parameters general\/process, general\/instrument/);
