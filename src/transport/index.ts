@@ -3,7 +3,6 @@ export { StreamReceiver, RECEIVE_MODES, type ReceiveMode, type StreamReceiverOpt
 export { StreamSender, SEND_MODES, type SendMode, type StreamSenderOptions } from './sender.js';
 export {
   NativeStreamReceiver,
-  nativeZmqVersion,
   uint8Views,
   bufferViews,
   type NativeMessage,

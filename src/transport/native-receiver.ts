@@ -48,11 +48,6 @@ export function transportAddon(): TransportAddon {
   return loadAddon() as TransportAddon;
 }
 
-/** The libzmq version the addon is linked against. */
-export function nativeZmqVersion(): string {
-  return transportAddon().zmqVersion;
-}
-
 export interface NativeReceiverOptions extends StreamReceiverOptions {
   /** Messages the receiver thread may hold before it stops reading (default 64). */
   queueMessages?: number;
@@ -92,14 +87,6 @@ export class NativeStreamReceiver {
     } catch (e) {
       throw new BsreadError('BSREAD_ERR_TRANSPORT', `cannot connect to ${opts.address}: ${(e as Error).message}`, { cause: e });
     }
-  }
-
-  /** The messages already received, up to max, without waiting (may be empty). */
-  tryReceiveBatch(max = this.batchSize): NativeMessage[] {
-    if (this.closed) return [];
-    const out = this.drain(max);
-    if (out.length < max) out.push(...this.native.tryReceiveBatch(max - out.length));
-    return out;
   }
 
   /** Up to max messages; waits up to timeoutMs for the first one; [] on timeout or after close. */
@@ -146,12 +133,6 @@ export class NativeStreamReceiver {
     return batch[0]!;
   }
 
-  /** Like StreamReceiver.receive(): the next message as Buffer views of its frames (no copy). */
-  async receiveFrames(): Promise<Buffer[] | null> {
-    const m = await this.receive();
-    return m === null ? null : bufferViews(m);
-  }
-
   stats(): NativeStats {
     return this.closed ? { received: 0, dropped: 0, waitsQueueFull: 0, queued: 0, queuedBytes: 0 } : this.native.stats();
   }
@@ -190,29 +171,4 @@ export function uint8Views(m: NativeMessage): Uint8Array[] {
   const o = m.offsets;
   for (let i = 0; i < n; i++) out[i] = new Uint8Array(ab, base + o[i]!, o[i + 1]! - o[i]!);
   return out;
-}
-
-/**
- * Frames made on first access only (a Proxy over a sparse cache). For readers that touch a few
- * frames of a big message (frame 0 for the pulse id, a few channels).
- */
-export function lazyViews(m: NativeMessage): readonly Uint8Array[] {
-  const n = m.offsets.length - 1;
-  const cache = new Array<Uint8Array | undefined>(n);
-  const ab = m.data.buffer;
-  const base = m.data.byteOffset;
-  const o = m.offsets;
-  return new Proxy(cache as Uint8Array[], {
-    get(target, prop, receiver) {
-      if (typeof prop === 'string') {
-        const i = prop.length < 10 ? Number(prop) : NaN;
-        if (Number.isInteger(i) && i >= 0 && i < n) {
-          let v = target[i];
-          if (v === undefined) v = target[i] = new Uint8Array(ab, base + o[i]!, o[i + 1]! - o[i]!);
-          return v;
-        }
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
 }
