@@ -16,7 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
 import * as zmq from 'zeromq';
 import { BsreadReceiver, type BsreadMessage } from '../src/bsread/index.js';
-import { NativeStreamReceiver, bufferViews, uint8Views, type NativeMessage } from '../src/transport/native-receiver.js';
+import { frameViews } from '../src/buffer/stored-message.js';
+import { NativeStreamReceiver, uint8Views, type NativeMessage } from '../src/transport/native-receiver.js';
 import { opsPerSecond, type BenchOptions, type BenchRow } from './table.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -177,12 +178,12 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
     const base = await zeromqJs(channels, count);
     process.stderr.write(`  ${channels} ch zeromq.js PULL:            ${fmt(base)}\n`);
     const contiguous = await native(channels, count, (m, i, samples) => {
-      if (SAMPLE.includes(i)) samples.push(bufferViews(m).map((f) => Uint8Array.from(f)));
+      if (SAMPLE.includes(i)) samples.push(frameViews(m).map((f) => Uint8Array.from(f)));
     });
     process.stderr.write(`  ${channels} ch native contiguous:         ${fmt(contiguous)}\n`);
     const decoded = await native(channels, count, decoder(uint8Views));
     process.stderr.write(`  ${channels} ch native + u8 views + decode: ${fmt(decoded)}\n`);
-    const decodedBuf = await native(channels, count, decoder(bufferViews));
+    const decodedBuf = await native(channels, count, decoder(frameViews));
     process.stderr.write(`  ${channels} ch native + Buffer views + decode: ${fmt(decodedBuf)}\n`);
     const same = identical(base.samples, contiguous.samples) && identical(base.samples, decoded.samples) && identical(base.samples, decodedBuf.samples);
     process.stderr.write(`  ${channels} ch frames byte-identical to zeromq.js (messages ${SAMPLE.join(',')}): ${same}\n`);
@@ -221,7 +222,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
     const m = { data, offsets };
     const ms = opts.quick ? 300 : 1000;
     const u8 = opsPerSecond(() => { sink += uint8Views(m).length; }, ms);
-    const buf = opsPerSecond(() => { sink += bufferViews(m).length; }, ms);
+    const buf = opsPerSecond(() => { sink += frameViews(m).length; }, ms);
     process.stderr.write(`  ${channels} ch frame views: Uint8Array ${u8.toFixed(0)}/s (${(1e6 / u8).toFixed(0)} µs), Buffer.subarray ${buf.toFixed(0)}/s (${(1e6 / buf).toFixed(0)} µs)\n`);
     rows.push({
       measure: `frame views of one ${channels}-ch message: new Uint8Array (ours) vs Buffer.subarray`,

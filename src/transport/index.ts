@@ -4,7 +4,6 @@ export { StreamSender, SEND_MODES, type SendMode, type StreamSenderOptions } fro
 export {
   NativeStreamReceiver,
   uint8Views,
-  bufferViews,
   type NativeMessage,
   type NativeReceiverOptions,
 } from './native-receiver.js';

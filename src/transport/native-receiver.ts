@@ -154,14 +154,6 @@ export class NativeStreamReceiver {
   }
 }
 
-/** Frames as Buffer subarrays (what zeromq.js would have given; one Buffer object per frame). */
-export function bufferViews(m: NativeMessage): Buffer[] {
-  const n = m.offsets.length - 1;
-  const out = new Array<Buffer>(n);
-  for (let i = 0; i < n; i++) out[i] = m.data.subarray(m.offsets[i]!, m.offsets[i + 1]!);
-  return out;
-}
-
 /** Frames as plain Uint8Array views (what the codec needs; cheaper to make than Buffers). */
 export function uint8Views(m: NativeMessage): Uint8Array[] {
   const n = m.offsets.length - 1;

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import * as zmq from 'zeromq';
 import { BsreadError } from '../../../src/errors.js';
 import { BsreadReceiver, encodeMessage } from '../../../src/bsread/index.js';
-import { NativeStreamReceiver, bufferViews, uint8Views } from '../../../src/transport/native-receiver.js';
+import { frameViews } from '../../../src/buffer/stored-message.js';
+import { NativeStreamReceiver, uint8Views } from '../../../src/transport/native-receiver.js';
 
 async function pushSocket(): Promise<zmq.Push> {
   const s = new zmq.Push({ linger: 0, sendHighWaterMark: 1000 });
@@ -30,7 +31,7 @@ test('frames arrive byte-identical, including empty frames, in order; all views 
     for (let p = 0; p < 5; p++) {
       const m = await r.receive();
       assert.ok(m !== null);
-      const views = [bufferViews(m), uint8Views(m)];
+      const views = [frameViews(m), uint8Views(m)];
       for (const v of views) {
         assert.equal(v.length, sent[p]!.length);
         for (let f = 0; f < v.length; f++) assert.equal(Buffer.compare(v[f]!, sent[p]![f]!), 0);
@@ -41,7 +42,7 @@ test('frames arrive byte-identical, including empty frames, in order; all views 
       assert.equal(msg.value(0), p + 0.5);
     }
     const last = await r.receive();
-    assert.deepEqual(last === null ? null : bufferViews(last).map((b) => b.toString()), ['x', '', 'tail']);
+    assert.deepEqual(last === null ? null : frameViews(last).map((b) => b.toString()), ['x', '', 'tail']);
   } finally {
     r.close();
     push.close();
