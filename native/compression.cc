@@ -123,10 +123,12 @@ Layout MakeLayout(uint64_t elems, uint64_t blockElems, size_t elemSize) {
   return Layout{elems, blockElems, elems / blockElems, rest - rest % 8, (elems % 8) * elemSize};
 }
 
-// Scratch memory for one block: LZ4 output and the byte rows between the two transpose steps.
+// Scratch memory for one block: LZ4 output and (when transposing) the byte rows between the two
+// transpose steps.
 struct Scratch {
   std::unique_ptr<uint8_t[]> a, b;
-  explicit Scratch(uint64_t bytes) : a(new uint8_t[bytes ? bytes : 1]), b(new uint8_t[bytes ? bytes : 1]) {}
+  explicit Scratch(uint64_t bytes, bool transpose = true)
+      : a(new uint8_t[bytes ? bytes : 1]), b(transpose ? new uint8_t[bytes ? bytes : 1] : nullptr) {}
 };
 
 // Block size in elements from the header field (bytes; 0 = the default for this element size).
@@ -150,7 +152,7 @@ void DecodeBlocks(Napi::Env env, Bytes blob, const Layout& layout, size_t elemSi
   if (maxBlockBytes > uint64_t(LZ4_MAX_INPUT_SIZE)) {
     Fail(env, "bitshuffle_lz4 block of " + Str(maxBlockBytes) + " bytes is larger than LZ4 supports");
   }
-  Scratch scratch(maxBlockBytes);
+  Scratch scratch(maxBlockBytes, out != nullptr);
   size_t pos = kHeaderBytes;
   for (uint64_t block = 0; block < layout.Blocks(); block++) {
     uint64_t elems = layout.ElemsOf(block);

@@ -18,6 +18,7 @@ import {
   parseHelloReply,
   parseReplayReply,
   parseStateReply,
+  REPLAY_FRAMINGS,
   type HelloReply,
   type ReplayFraming,
 } from './replay-messages.js';
@@ -39,27 +40,21 @@ export interface ReplayServiceInfo {
 
 /**
  * The PULL end of a consumer stream: receive() gives the original frames whatever the framing on
- * the wire. A 'packed' message that does not decode (which our buffer never sends) is logged by the
- * caller through `badPacked` and handed on as a message with no frames, so it is counted as
- * malformed like any other bad message instead of stopping the stream.
+ * the wire. A 'packed' message that does not decode (which our buffer never sends) is reported to
+ * `onBadPacked` and handed on as a message with no frames, so it is counted as malformed like any
+ * other bad message instead of stopping the stream.
  */
 export class ReplayStreamReceiver {
   private readonly inner: StreamReceiver;
-  /** Packed messages that did not decode, and the last reason. */
-  badPacked = 0;
-  lastBadPacked = '';
 
   constructor(
     address: string,
     readonly framing: ReplayFraming,
     highWaterMark: number,
     receiveTimeoutMs: number,
+    private readonly onBadPacked: (why: string) => void = () => {},
   ) {
     this.inner = new StreamReceiver({ address, mode: 'pull', highWaterMark, receiveTimeoutMs });
-  }
-
-  get address(): string {
-    return this.inner.address;
   }
 
   /** The next message's frames, or null when nothing came within the timeout or after close. */
@@ -68,8 +63,7 @@ export class ReplayStreamReceiver {
     if (frames === null || this.framing === 'frames') return frames;
     const decoded = decodePackedMessage(frames);
     if (typeof decoded !== 'string') return decoded;
-    this.badPacked++;
-    this.lastBadPacked = decoded;
+    this.onBadPacked(decoded);
     return [];
   }
 
@@ -101,6 +95,8 @@ export interface OpenReplayOptions {
   highWaterMark?: number;
   /** Default: 'packed' when the buffer offers it (fewer ZeroMQ frames), else 'frames'. */
   framing?: ReplayFraming;
+  /** Told why a 'packed' message did not decode (the message is then handed on without frames). */
+  onBadPacked?: (why: string) => void;
 }
 
 function hostOf(address: string): string {
@@ -154,7 +150,7 @@ export async function probeReplayService(streamAddress: string, timeoutMs = 500,
     oldestPulseId: hello.oldest_pulse_id,
     newestPulseId: hello.newest_pulse_id,
     depth: hello.depth,
-    framings: Array.isArray(hello.framings) ? hello.framings.filter((f) => f === 'frames' || f === 'packed') : ['frames'],
+    framings: Array.isArray(hello.framings) ? hello.framings.filter((f) => REPLAY_FRAMINGS.includes(f)) : ['frames'],
   };
 }
 
@@ -180,7 +176,7 @@ export async function openReplay(info: ReplayServiceInfo, fromPulseId: number | 
     throw new BsreadError('BSREAD_ERR_REPLAY', `the replay service ${info.address} answered with framing ${reply.framing ?? 'frames'}, asked for ${framing}`);
   }
   const streamAddress = `tcp://${info.host}:${reply.port}`;
-  const receiver = new ReplayStreamReceiver(streamAddress, framing, opts.highWaterMark ?? 100, opts.receiveTimeoutMs ?? 1000);
+  const receiver = new ReplayStreamReceiver(streamAddress, framing, opts.highWaterMark ?? 100, opts.receiveTimeoutMs ?? 1000, opts.onBadPacked);
   let released = false;
   return {
     receiver,

@@ -4,7 +4,7 @@
 //   because PUSH deals messages round-robin between its peers;
 // - anything else: PULL (or SUB) connected to stream_address when the acquisition starts, as the
 //   original writer did.
-import { openReplay, probeReplayService, type ReplayServiceInfo, type ReplaySession } from '../buffer/replay-client.js';
+import { openReplay, probeReplayService, type OpenReplayOptions, type ReplayServiceInfo, type ReplaySession } from '../buffer/replay-client.js';
 import { readMainHeader } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -80,11 +80,8 @@ class ReplaySource implements MessageSource {
     return this.earlierGaps + this.session.gap;
   }
 
-  private reportedBadPacked = 0;
-
   async receive(): Promise<readonly Uint8Array[] | null> {
     const frames = await this.session.receiver.receive();
-    this.reportBadPacked();
     if (frames !== null) {
       this.track(frames);
       return frames;
@@ -93,13 +90,6 @@ class ReplaySource implements MessageSource {
     const next = await this.session.receiver.receive();
     if (next !== null) this.track(next);
     return next;
-  }
-
-  private reportBadPacked(): void {
-    const r = this.session.receiver;
-    if (r.badPacked === this.reportedBadPacked) return;
-    this.reportedBadPacked = r.badPacked;
-    this.opts.log.warn({ bad_packed: r.badPacked, err: r.lastBadPacked }, 'a packed replay message did not decode; counted as malformed');
   }
 
   private track(frames: readonly Uint8Array[]): void {
@@ -117,7 +107,7 @@ class ReplaySource implements MessageSource {
     const from = this.lastPulseId === null ? this.fromPulseId : this.lastPulseId + 1;
     let session: ReplaySession;
     try {
-      session = await openReplay(now, from, { receiveTimeoutMs: this.opts.receiveTimeoutMs, highWaterMark: this.opts.highWaterMark });
+      session = await openReplay(now, from, replayOptions(this.opts));
     } catch (e) {
       this.opts.log.warn({ err: errorMessage(e) }, 'the buffer restarted, and a new replay could not be opened yet');
       return false;
@@ -126,7 +116,6 @@ class ReplaySource implements MessageSource {
     this.session.receiver.close();
     this.earlierGaps += this.session.gap;
     this.session = session;
-    this.reportedBadPacked = 0;
     this.info = now;
     this.opts.log.warn(
       { replay: now.address, from_pulse_id: from, first_pulse_id: session.firstPulseId, gap: session.gap },
@@ -145,6 +134,15 @@ class ReplaySource implements MessageSource {
   }
 }
 
+/** Receive options of a replay stream; a packed message that does not decode is logged (and counted as malformed by the acquisition). */
+function replayOptions(opts: SourceOptions & { receiveTimeoutMs: number; highWaterMark: number }): OpenReplayOptions {
+  return {
+    receiveTimeoutMs: opts.receiveTimeoutMs,
+    highWaterMark: opts.highWaterMark,
+    onBadPacked: (why) => opts.log.warn({ err: why }, 'a packed replay message did not decode; counted as malformed'),
+  };
+}
+
 /** The source opener used by the writer program: probe once per acquisition, then replay or plain. */
 export function messageSourceOpener(opts: SourceOptions): OpenSource {
   const receiveTimeoutMs = opts.receiveTimeoutMs ?? 1000;
@@ -152,7 +150,7 @@ export function messageSourceOpener(opts: SourceOptions): OpenSource {
   return async (fromPulseId) => {
     const info = await probeReplayService(opts.streamAddress, opts.probeTimeoutMs);
     if (info !== null) {
-      const session = await openReplay(info, fromPulseId, { receiveTimeoutMs, highWaterMark });
+      const session = await openReplay(info, fromPulseId, replayOptions({ ...opts, receiveTimeoutMs, highWaterMark }));
       opts.log.info(
         { replay: info.address, framing: session.receiver.framing, from_pulse_id: fromPulseId, first_pulse_id: session.firstPulseId, oldest_pulse_id: session.oldestPulseId, gap: session.gap },
         'receiving from the buffer replay service',
