@@ -170,14 +170,17 @@ function littleEndianBytes(def: ChannelDef, elems: TypedArray | readonly (number
   if (ArrayBuffer.isView(elems) && def.type !== 'bool' && elems instanceof t.array) {
     return Buffer.from(new Uint8Array(elems.buffer, elems.byteOffset, elems.byteLength)); // copy
   }
-  const out = new t.array(n);
+  // A slice of Node's Buffer pool for small values (aligned to 8 bytes): a scalar costs no
+  // ArrayBuffer of its own, which was most of the simulator's time at 5000 channels.
+  const buf = Buffer.allocUnsafe(n * t.size);
+  const out = buf.byteOffset % t.size === 0 ? new t.array(buf.buffer, buf.byteOffset, n) : new t.array(n);
   for (let i = 0; i < n; i++) {
     const v = elems[i]!;
     if (def.type === 'bool') (out as Uint8Array)[i] = v === true || (typeof v !== 'boolean' && Number(v) !== 0) ? 1 : 0;
     else if (t.bigint) (out as BigInt64Array)[i] = typeof v === 'bigint' ? v : BigInt(Number(v));
     else (out as Float64Array)[i] = Number(v);
   }
-  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  return out.buffer === buf.buffer ? buf : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** The value frame of one channel (uncompressed bytes in the channel's encoding, then compressed). */
@@ -243,6 +246,10 @@ export function encodeMessage(input: EncodeMessageInput): Buffer[] {
   const frames: Buffer[] = new Array<Buffer>(2 + 2 * defs.length);
   frames[0] = encodeMainHeader(input.pulseId, input.globalTimestamp, header.hash, header.dhCompression);
   frames[1] = header.frame;
+  // Channels stamped with the global timestamp share one frame per byte order (frames are
+  // only read, never changed, by every sender).
+  let globalLittle: Buffer | undefined;
+  let globalBig: Buffer | undefined;
   for (let i = 0; i < defs.length; i++) {
     const c = input.channels[i]!;
     const def = defs[i]!;
@@ -252,7 +259,9 @@ export function encodeMessage(input: EncodeMessageInput): Buffer[] {
       continue;
     }
     frames[2 + 2 * i] = encodeValue(def, c.value);
-    frames[3 + 2 * i] = encodeTimestamp(c.timestamp === undefined ? input.globalTimestamp : c.timestamp, def.encoding);
+    if (c.timestamp !== undefined) frames[3 + 2 * i] = encodeTimestamp(c.timestamp, def.encoding);
+    else if (def.encoding === 'little') frames[3 + 2 * i] = globalLittle ??= encodeTimestamp(input.globalTimestamp, 'little');
+    else frames[3 + 2 * i] = globalBig ??= encodeTimestamp(input.globalTimestamp, 'big');
   }
   return frames;
 }
