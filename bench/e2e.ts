@@ -10,8 +10,9 @@
 // its exit, so catching up and closing the file count. Every child is stopped (SIGTERM, SIGKILL
 // after 10 s) also on error; temporary files are removed.
 // Env: BENCH_E2E_SECONDS (default 60, quick 10), BENCH_E2E_SCALARS (default 5000), BENCH_E2E_RATE
-// (default 100; the range stays 100 pulses per second of BENCH_E2E_SECONDS), BENCH_CPU_PROF_DIR
-// (each child writes <name>.cpuprofile there, e.g. for `node --cpu-prof` analysis).
+// (default 100; the range stays 100 pulses per second of BENCH_E2E_SECONDS), BENCH_CHILD_NODE_ARGS
+// (extra node options for every child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "--trace-gc";
+// the children's stdout then goes to stderr, each line marked with the child's name).
 //
 // The process helpers here (startChild, stopChildren, cpuSeconds, ...) are shared with bench/ramp.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -103,10 +104,11 @@ function hookExit(): void {
  */
 export function startChild(name: string, script: string, args: string[], onLine?: (line: string) => void): Child {
   hookExit();
-  // BENCH_CPU_PROF_DIR=dir: every child writes a V8 CPU profile there when it exits (for profiling).
-  const prof = process.env['BENCH_CPU_PROF_DIR'];
-  const nodeArgs = prof === undefined || prof === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${name}.cpuprofile`];
-  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_CHILD_NODE_ARGS: extra node options for every child, for profiling (e.g. --cpu-prof, --trace-gc).
+  const nodeArgs = (process.env['BENCH_CHILD_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (nodeArgs.length > 0) proc.stdout!.on('data', (d: Buffer) => process.stderr.write(d.toString().replace(/^/gm, `[${name}] `)));
+  else proc.stdout!.resume();
   let err = '';
   let partial = '';
   proc.stderr!.on('data', (d: Buffer) => {

@@ -3,6 +3,7 @@
 // MalformedMessageError with a kind from the closed catalogue in src/errors.ts.
 import { BsreadError, MalformedMessageError } from '../errors.js';
 import { bitshuffleLz4Decompress, lz4Decompress } from './compression.js';
+import { frameAt, type MessageFrames } from './frame-list.js';
 import {
   channelKey,
   isBsreadType,
@@ -105,8 +106,8 @@ export function parseCompression(v: unknown, what: string, channel?: string): Co
  * Checks that the frame count is even and at least 2 (it cannot know the channel count without
  * frame 1). Throws MalformedMessageError; returns NotDataMessage for control messages.
  */
-export function readMainHeader(frames: readonly Uint8Array[]): MainHeader | NotDataMessage {
-  return readMainHeaderFrame(frames[0], frames.length);
+export function readMainHeader(frames: MessageFrames): MainHeader | NotDataMessage {
+  return readMainHeaderFrame(frameAt(frames, 0), frames.length);
 }
 
 /** readMainHeader for a message held packed (frame 0 and the frame count only, no per-frame views). */

@@ -16,6 +16,7 @@ import {
   type ValueDecoder,
 } from './codec.js';
 import { bitshuffleLz4Check } from './compression.js';
+import { frameAt, PackedFrameList, type MessageFrames } from './frame-list.js';
 import { compressionError, parseDataHeader, readMainHeader, type DataHeader, type MainHeader, type NotDataMessage } from './header.js';
 import { TYPES, type ChannelDef, type ChannelEntry, type Compression, type Timestamp } from './types.js';
 
@@ -77,10 +78,10 @@ export class BsreadReceiver {
    * (main htype not starting with bsr_m). Throws MalformedMessageError when the message as a
    * whole is unusable (drop it); channel-level problems surface later, per channel.
    */
-  open(frames: readonly Uint8Array[]): BsreadMessage | NotDataMessage {
+  open(frames: MessageFrames): BsreadMessage | NotDataMessage {
     const main = readMainHeader(frames);
     if (main.kind === 'not_data') return main;
-    const header = this.dataHeader(main, frames[1]!);
+    const header = this.dataHeader(main, frameAt(frames, 1)!);
     const expected = 2 + 2 * header.channels.length;
     if (frames.length !== expected) {
       throw new MalformedMessageError(
@@ -92,7 +93,7 @@ export class BsreadReceiver {
   }
 
   /** Like open(), but every outcome is a value. Errors other than BsreadError still propagate (bugs). */
-  tryOpen(frames: readonly Uint8Array[]): OpenResult {
+  tryOpen(frames: MessageFrames): OpenResult {
     try {
       const m = this.open(frames);
       return m.kind === 'not_data' ? { status: 'not_data', htype: m.htype } : { status: 'ok', message: m };
@@ -146,7 +147,7 @@ export function md5hex(bytes: Uint8Array): string {
 }
 
 /** One-shot decode without a shared cache (tests, tools). Prefer a long-lived BsreadReceiver. */
-export function decodeMessage(frames: readonly Uint8Array[], options: ReceiverOptions = {}): OpenResult {
+export function decodeMessage(frames: MessageFrames, options: ReceiverOptions = {}): OpenResult {
   return new BsreadReceiver({ ...options, headerCacheSize: 0 }).tryOpen(frames);
 }
 
@@ -191,17 +192,38 @@ export class BsreadMessage {
   readonly kind = 'data' as const;
   private readonly decoders: readonly ValueDecoder[];
   private readonly directBytes: Int32Array;
+  /** Exactly one of list / packed holds the frames. */
+  private list: readonly Uint8Array[] | null;
+  private readonly packed: PackedFrameList | null;
 
   constructor(
     readonly main: MainHeader,
     readonly header: DataHeader,
     /** The frames exactly as received. */
-    readonly frames: readonly Uint8Array[],
+    frames: MessageFrames,
     private readonly maxValueBytes: number = DEFAULT_MAX_VALUE_BYTES,
   ) {
     const plan = planFor(header);
     this.decoders = plan.decoders;
     this.directBytes = plan.directBytes;
+    if (frames instanceof PackedFrameList) {
+      this.packed = frames;
+      this.list = null;
+    } else {
+      this.packed = null;
+      this.list = frames;
+    }
+  }
+
+  /** The frames exactly as received (for packed frames, views made on first use). */
+  get frames(): readonly Uint8Array[] {
+    if (this.list === null) this.list = this.packed!.toArray();
+    return this.list;
+  }
+
+  /** Frame k (a view when packed). */
+  private frame(k: number): Uint8Array {
+    return this.list !== null ? this.list[k]! : this.packed!.frame(k);
   }
 
   get pulseId(): number {
@@ -245,13 +267,13 @@ export class BsreadMessage {
   /** The value frame as received (compressed if the channel is). */
   valueFrame(i: number): Uint8Array {
     this.entry(i);
-    return this.frames[2 + 2 * i]!;
+    return this.frame(2 + 2 * i);
   }
 
   /** The timestamp frame as received. */
   timestampFrame(i: number): Uint8Array {
     this.entry(i);
-    return this.frames[3 + 2 * i]!;
+    return this.frame(3 + 2 * i);
   }
 
   /**
@@ -260,14 +282,17 @@ export class BsreadMessage {
    */
   isPresent(i: number): boolean {
     const d = this.entry(i);
-    return framePresent(d.invalid === undefined ? d.compression : undefined, this.frames[2 + 2 * i]!);
+    const compression = d.invalid === undefined ? d.compression : undefined;
+    // Uncompressed (or unusable): present when not empty, known without a view.
+    if (this.packed !== null && compression !== 'bitshuffle_lz4' && compression !== 'lz4') return this.packed.frameLength(2 + 2 * i) > 0;
+    return framePresent(compression, this.frame(2 + 2 * i));
   }
 
   /** The decoded value (see ChannelValue), or null when missing. Throws MalformedMessageError. */
   value(i: number): ChannelValue | null {
     const decode = this.decoders[i];
     if (decode === undefined) this.entry(i); // throws the RangeError
-    return decode!(this.frames[2 + 2 * i]!, this.maxValueBytes);
+    return decode!(this.frame(2 + 2 * i), this.maxValueBytes);
   }
 
   /**
@@ -277,20 +302,53 @@ export class BsreadMessage {
   bytes(i: number): Uint8Array | null {
     const direct = this.directBytes[i]!;
     if (direct > 0) {
-      const f = this.frames[2 + 2 * i]!;
-      if (f.length === direct) return f;
+      if (this.packed !== null) {
+        if (this.packed.frameLength(2 + 2 * i) === direct) return this.packed.frame(2 + 2 * i);
+      } else {
+        const f = this.list![2 + 2 * i]!;
+        if (f.length === direct) return f;
+      }
     }
-    return valueBytesLE(this.def(i), this.frames[2 + 2 * i]!, this.maxValueBytes);
+    return valueBytesLE(this.def(i), this.frame(2 + 2 * i), this.maxValueBytes);
+  }
+
+  /**
+   * The fast path of bytes() for a writer: when the value is stored as is (uncompressed,
+   * little-endian, exactly `rowBytes` bytes), copies it to dest[destOffset..] and returns true,
+   * without a view of the frame. Otherwise (compressed, big-endian, missing, wrong size...) copies
+   * nothing and returns false: use bytes(), which also says what is wrong.
+   */
+  copyValueBytes(i: number, dest: Uint8Array, destOffset: number, rowBytes: number): boolean {
+    const n = this.directBytes[i];
+    if (n === undefined || n === 0 || n !== rowBytes) return false;
+    const k = 2 + 2 * i;
+    let src: Uint8Array;
+    let start: number;
+    if (this.packed !== null) {
+      if (this.packed.frameLength(k) !== n) return false;
+      src = this.packed.data;
+      start = this.packed.offsets[k]!;
+    } else {
+      src = this.list![k]!;
+      if (src.length !== n) return false;
+      start = 0;
+    }
+    if (n <= 32) {
+      for (let b = 0; b < n; b++) dest[destOffset + b] = src[start + b]!;
+    } else {
+      dest.set(src.subarray(start, start + n), destOffset);
+    }
+    return true;
   }
 
   /** The channel timestamp, or null when the frame is empty (use the global timestamp). */
   timestamp(i: number): Timestamp | null {
-    return decodeTimestamp(this.def(i), this.frames[3 + 2 * i]!);
+    return decodeTimestamp(this.def(i), this.frame(3 + 2 * i));
   }
 
   /** Uncompressed size the value frame declares, read from its header without decompressing. */
   declaredSize(i: number): number {
-    return declaredSize(this.def(i), this.frames[2 + 2 * i]!);
+    return declaredSize(this.def(i), this.frame(2 + 2 * i));
   }
 
   /**
@@ -307,7 +365,7 @@ export class BsreadMessage {
     if (def.compression !== 'bitshuffle_lz4') {
       throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `channel ${def.name} is not bitshuffle_lz4 (${def.compression})`);
     }
-    const frame = this.frames[2 + 2 * i]!;
+    const frame = this.frame(2 + 2 * i);
     if (!framePresent(def.compression, frame)) return null;
     if (def.type === 'string') {
       throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `channel ${def.name} is a string channel; use value()`);

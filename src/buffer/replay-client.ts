@@ -11,6 +11,7 @@
 // Every request uses a fresh DEALER socket that is closed (linger 0) before the call returns,
 // so a probe against something that is not our buffer leaves no socket or timer behind.
 import * as zmq from 'zeromq';
+import type { MessageFrames } from '../bsread/index.js';
 import { BsreadError, errorMessage } from '../errors.js';
 import { parseStreamAddress, StreamReceiver } from '../transport/index.js';
 import {
@@ -58,7 +59,7 @@ export class ReplayStreamReceiver {
   }
 
   /** The next message's frames, or null when nothing came within the timeout or after close. */
-  async receive(): Promise<readonly Uint8Array[] | null> {
+  async receive(): Promise<MessageFrames | null> {
     const frames = await this.inner.receive();
     if (frames === null || this.framing === 'frames') return frames;
     const decoded = decodePackedMessage(frames);

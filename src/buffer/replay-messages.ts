@@ -1,5 +1,6 @@
 // The replay protocol's JSON requests and replies (docs/replay-protocol.md): shapes, parsing and
 // validation, shared by the service and the client. Pure.
+import { PackedFrameList } from '../bsread/index.js';
 
 export const REPLAY_SERVICE_NAME = 'sf_bsread_buffer';
 export const REPLAY_PROTOCOL_VERSION = 1;
@@ -153,22 +154,19 @@ export function encodePackedMessage(data: Uint8Array, offsets: Uint32Array): [Ui
   return [o, data];
 }
 
-/** The original frames (views into the data frame) of a 'packed' message, or an error text. Never throws. */
-export function decodePackedMessage(frames: readonly Uint8Array[]): Uint8Array[] | string {
+/** The original frames (a PackedFrameList over the data frame, no copy) of a 'packed' message, or an error text. Never throws. */
+export function decodePackedMessage(frames: readonly Uint8Array[]): PackedFrameList | string {
   if (frames.length !== 2) return `a packed message has 2 frames, got ${frames.length}`;
   const [o, data] = frames as [Uint8Array, Uint8Array];
   if (o.byteLength < 8 || o.byteLength % 4 !== 0) return `packed offsets frame of ${o.byteLength} bytes`;
-  const dv = new DataView(o.buffer, o.byteOffset, o.byteLength);
-  const n = o.byteLength / 4 - 1;
-  const out = new Array<Uint8Array>(n);
-  let prev = dv.getUint32(0, true);
-  if (prev !== 0) return 'packed offsets do not start at 0';
-  for (let i = 0; i < n; i++) {
-    const end = dv.getUint32((i + 1) * 4, true);
-    if (end < prev || end > data.byteLength) return `packed offset ${i + 1} (${end}) is out of order or past the data (${data.byteLength} bytes)`;
-    out[i] = new Uint8Array(data.buffer, data.byteOffset + prev, end - prev);
-    prev = end;
+  let offsets: Uint32Array;
+  if (LITTLE_ENDIAN && o.byteOffset % 4 === 0) {
+    offsets = new Uint32Array(o.buffer, o.byteOffset, o.byteLength / 4);
+  } else {
+    const dv = new DataView(o.buffer, o.byteOffset, o.byteLength);
+    offsets = new Uint32Array(o.byteLength / 4);
+    for (let i = 0; i < offsets.length; i++) offsets[i] = dv.getUint32(i * 4, true);
   }
-  if (prev !== data.byteLength) return `packed offsets end at ${prev}, the data has ${data.byteLength} bytes`;
-  return out;
+  const list = PackedFrameList.from(data, offsets);
+  return typeof list === 'string' ? `packed ${list}` : list;
 }

@@ -9,7 +9,7 @@
 // program should exit, `exitRequested` resolves and cli/ decides.
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BsreadReceiver, type BsreadMessage } from '../bsread/index.js';
+import { BsreadReceiver, type BsreadMessage, type MessageFrames } from '../bsread/index.js';
 import { DropCounter } from '../drop-counter.js';
 import { BsreadError, errorMessage, type MalformedKind } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -418,7 +418,7 @@ export class Acquisition implements AcquisitionControl {
     let sliceStart = performance.now();
     try {
       while (run.endReason === null) {
-        let frames: readonly Uint8Array[] | null;
+        let frames: MessageFrames | null;
         try {
           frames = await run.source.receive();
         } catch (e) {
@@ -446,7 +446,7 @@ export class Acquisition implements AcquisitionControl {
     }
   }
 
-  private onFrames(run: Run, frames: readonly Uint8Array[]): void {
+  private onFrames(run: Run, frames: MessageFrames): void {
     this.counters.received++;
     const opened = this.receiver.tryOpen(frames);
     if (opened.status === 'malformed') {

@@ -5,10 +5,10 @@
 // - anything else: PULL (or SUB) connected to stream_address when the acquisition starts, as the
 //   original writer did.
 import { openReplay, probeReplayService, type OpenReplayOptions, type ReplayServiceInfo, type ReplaySession } from '../buffer/replay-client.js';
-import { readMainHeader } from '../bsread/index.js';
+import { PackedFrameList, readMainHeader, type MessageFrames } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { NativeStreamReceiver, uint8Views, type ReceiveMode } from '../transport/index.js';
+import { NativeStreamReceiver, type ReceiveMode } from '../transport/index.js';
 
 export type SourceKind = 'replay' | ReceiveMode;
 
@@ -17,7 +17,7 @@ export interface MessageSource {
   /** Pulses asked for that the buffer no longer held (replay only, else 0). */
   readonly gap: number;
   /** The next message's frames, or null after a quiet receive timeout or after close(). */
-  receive(): Promise<readonly Uint8Array[] | null>;
+  receive(): Promise<MessageFrames | null>;
   /** The newest pulse id the buffer holds (replay only); null when unknown. */
   newestPulseId(): Promise<number | null>;
   /** Stops receiving; a receive() waiting returns null. Never throws. Idempotent. */
@@ -44,9 +44,12 @@ class PlainSource implements MessageSource {
     readonly kind: ReceiveMode,
     private readonly receiver: NativeStreamReceiver,
   ) {}
-  async receive(): Promise<readonly Uint8Array[] | null> {
+  async receive(): Promise<MessageFrames | null> {
     const m = await this.receiver.receive();
-    return m === null ? null : uint8Views(m);
+    if (m === null) return null;
+    // The addon's offsets are consistent; a failed check would be a bug there: hand on no frames (counted as malformed).
+    const list = PackedFrameList.from(m.data, m.offsets);
+    return typeof list === 'string' ? [] : list;
   }
   async newestPulseId(): Promise<number | null> {
     return null;
@@ -80,7 +83,7 @@ class ReplaySource implements MessageSource {
     return this.earlierGaps + this.session.gap;
   }
 
-  async receive(): Promise<readonly Uint8Array[] | null> {
+  async receive(): Promise<MessageFrames | null> {
     const frames = await this.session.receiver.receive();
     if (frames !== null) {
       this.track(frames);
@@ -92,7 +95,7 @@ class ReplaySource implements MessageSource {
     return next;
   }
 
-  private track(frames: readonly Uint8Array[]): void {
+  private track(frames: MessageFrames): void {
     try {
       const main = readMainHeader(frames);
       if (main.kind === 'data' && (this.lastPulseId === null || main.pulseId > this.lastPulseId)) this.lastPulseId = main.pulseId;

@@ -1,6 +1,7 @@
 // A numeric dataset with its rows collected in memory first: the batch buffer behind pulse_id,
 // is_data_present and small numeric `data` rows. Recording a row only copies bytes into a
 // preallocated buffer; the dataset sees one append per batch (or per flush).
+import type { BsreadMessage } from '../../bsread/index.js';
 import type { H5File, NumericDataset, NumericDatasetOptions } from '../../h5/index.js';
 
 const INITIAL_ROWS = 128;
@@ -69,6 +70,18 @@ export class NumericColumn {
     } else {
       buf.set(src, off);
     }
+  }
+
+  /**
+   * Appends channel i of msg when the message can copy it straight into the batch
+   * (BsreadMessage.copyValueBytes); returns false and appends nothing when it cannot.
+   */
+  pushValueOf(msg: BsreadMessage, i: number): boolean {
+    const off = this.pending * this.rowBytes;
+    if (off + this.rowBytes > this.buf.byteLength) this.grow();
+    if (!msg.copyValueBytes(i, this.buf, off, this.rowBytes)) return false;
+    this.pending++;
+    return true;
   }
 
   /** Appends a row of zeros (the fill value). */

@@ -34,6 +34,7 @@ export class NumericWriter implements DataWriter {
   }
 
   append(msg: BsreadMessage, i: number): boolean {
+    if (this.col.pushValueOf(msg, i)) return true;
     const b = numericRow(this.def, msg, i, this.col.rowBytes);
     if (b === null) {
       this.col.pushZero();

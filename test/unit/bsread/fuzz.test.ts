@@ -5,7 +5,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BsreadError, MalformedMessageError } from '../../../src/errors.js';
-import { BsreadReceiver, formatMessageJson, md5hex, messageToJson, readMainHeader, type BsreadMessage } from '../../../src/bsread/index.js';
+import {
+  BsreadReceiver,
+  expectedBytes,
+  formatMessageJson,
+  md5hex,
+  messageToJson,
+  PackedFrameList,
+  readMainHeader,
+  type BsreadMessage,
+  type MessageFrames,
+} from '../../../src/bsread/index.js';
+import { packFrames } from '../../../src/buffer/stored-message.js';
 import { loadAllFixtures } from '../../helpers/fixtures.js';
 
 const messages = loadAllFixtures().flatMap((f) => f.messages.map((m) => m.frames));
@@ -159,5 +170,56 @@ test('fuzz: arbitrary frames never cause anything but MalformedMessageError', ()
       }
     }),
     { numRuns: 2000, seed: 7 },
+  );
+});
+
+/** Every accessor's outcome on one message, as comparable text (a value, or the error kind). */
+function outcomes(r: BsreadReceiver, frames: MessageFrames): string[] {
+  const out: string[] = [];
+  const run = (what: string, call: () => unknown): void => {
+    try {
+      const v = call();
+      out.push(`${what}=${v instanceof Uint8Array ? Buffer.from(v).toString('hex') : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x))}`);
+    } catch (err) {
+      if (!(err instanceof MalformedMessageError)) throw err;
+      out.push(`${what}!${err.kind}`);
+    }
+  };
+  let msg: BsreadMessage | null = null;
+  run('open', () => {
+    const m = r.open(frames);
+    if (m.kind === 'data') msg = m;
+    return m.kind;
+  });
+  const m = msg as BsreadMessage | null;
+  if (m === null) return out;
+  const scratch = new Uint8Array(64);
+  for (let i = 0; i < m.channelCount; i++) {
+    run(`present${i}`, () => m.isPresent(i));
+    run(`bytes${i}`, () => m.bytes(i));
+    run(`value${i}`, () => m.value(i));
+    run(`ts${i}`, () => m.timestamp(i));
+    run(`copy${i}`, () => {
+      const e = m.entry(i);
+      const n = e.invalid === undefined && e.type !== 'string' ? expectedBytes(e) : 8;
+      scratch.fill(0);
+      const copied = m.copyValueBytes(i, scratch, 3, Math.min(n, 60));
+      return [copied, Buffer.from(scratch).toString('hex')];
+    });
+  }
+  run('json', () => formatMessageJson(m));
+  return out;
+}
+
+test('fuzz: a message read from packed frames answers every accessor exactly as from a frame array', () => {
+  fc.assert(
+    fc.property(fc.nat(messages.length - 1), fc.array(mutation, { minLength: 0, maxLength: 3 }), (k, muts) => {
+      const frames = muts.reduce(apply, messages[k]!);
+      const packed = packFrames(frames);
+      const list = PackedFrameList.from(packed.data, packed.offsets);
+      assert.ok(typeof list !== 'string');
+      assert.deepEqual(outcomes(new BsreadReceiver(), list), outcomes(new BsreadReceiver(), frames));
+    }),
+    { numRuns: 1500, seed: 20261125 },
   );
 });

@@ -1,5 +1,5 @@
 // Shared by the buffer's unit and integration tests: test messages and stored entries.
-import { encodeMessage } from '../../../src/bsread/index.js';
+import { encodeMessage, frameAt, type MessageFrames } from '../../../src/bsread/index.js';
 import { packFrames, type StoredMessage } from '../../../src/buffer/stored-message.js';
 
 /** A bsread message with `channels` float64 channels; channel "MISSING" (last) has no value when withMissing. */
@@ -17,8 +17,8 @@ export function stored(seq: number, pulseId: number, arrivalMs = 0, payloadBytes
   return { seq, pulseId, globalTimestamp: null, arrivalMs, data: p.data, offsets: p.offsets };
 }
 
-export function pulseIdOf(frames: readonly Uint8Array[]): number {
-  return (JSON.parse(Buffer.from(frames[0]!).toString('utf8')) as { pulse_id: number }).pulse_id;
+export function pulseIdOf(frames: MessageFrames): number {
+  return (JSON.parse(Buffer.from(frameAt(frames, 0)!).toString('utf8')) as { pulse_id: number }).pulse_id;
 }
 
 import { startProgram, type RunningProgram } from '../../helpers/process.js';
