@@ -322,6 +322,15 @@ export class SwissFelFile {
    */
   private writeValue(ch: Channel, msg: BsreadMessage, i: number, entry: ChannelEntry, row: number, pid: number): string | null {
     try {
+      // Fast path: same definition as last time, value stored as is (most scalar channels).
+      if (entry === ch.lastEntry) {
+        const col = ch.directColumn;
+        if (col !== null && col.pushValueOf(msg, i)) {
+          ch.pulseId.pushInt64(pid);
+          ch.present.pushU8(1);
+          return null;
+        }
+      }
       if (!msg.isPresent(i)) {
         ch.recordMissing();
         return null;

@@ -24,7 +24,9 @@ export class Channel {
   readonly name: string;
   readonly pulseId: NumericColumn;
   readonly present: NumericColumn;
-  data: DataWriter | null = null;
+  private current: DataWriter | null = null;
+  /** current.column, kept at hand for the writer's per-value fast path (null: none). */
+  directColumn: NumericColumn | null = null;
   /** The entry object last seen with a value: the same object ⇒ the same definition (fast path). */
   lastEntry: object | null = null;
   /** Earlier incarnations (data(k)), kept open so that truncateAfter can shorten them. */
@@ -55,6 +57,16 @@ export class Channel {
       this.pulseId.setRows(rowsBefore);
       this.present.setRows(rowsBefore);
     }
+  }
+
+  /** The current `data` writer (null until the first value). */
+  get data(): DataWriter | null {
+    return this.current;
+  }
+
+  private set data(d: DataWriter | null) {
+    this.current = d;
+    this.directColumn = d?.column ?? null;
   }
 
   /** Rows so far (the same for all of the channel's current datasets). */

@@ -25,6 +25,10 @@ export class NumericWriter implements DataWriter {
     return this.col.rows;
   }
 
+  get column(): NumericColumn {
+    return this.col;
+  }
+
   get due(): boolean {
     return this.col.due;
   }

@@ -5,6 +5,7 @@
 import type { BsreadMessage, ChannelDef } from '../../bsread/index.js';
 import type { H5File } from '../../h5/index.js';
 import type { DataKind } from '../layout.js';
+import type { NumericColumn } from './column.js';
 
 export interface DataWriterContext {
   readonly file: H5File;
@@ -30,6 +31,11 @@ export interface DataWriter {
   readonly due: boolean;
   /** Rows that can still be recorded before `due` turns true (0 when due). */
   readonly roomLeft: number;
+  /**
+   * Numeric rows only: the batch that a stored-as-is value can be copied straight into
+   * (NumericColumn.pushValueOf), the writer's fast path; append() does the same and more.
+   */
+  readonly column?: NumericColumn;
   /**
    * Records the value of channel `i` of `msg` as the next row; returns false (and records a
    * missing row) when the message turns out to carry no value. Throws MalformedMessageError
