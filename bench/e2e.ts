@@ -1,7 +1,7 @@
 // End to end at 100 Hz: the real programs as child processes, as in production.
 //   bsread simulate (5000 float64 scalars + a 1024x1024 uint16 bitshuffle_lz4 camera, 100 Hz)
 //     → sf_bsread_buffer (-b 1000, --buffer_bytes 2G) → sf_bsread_writer (one range)
-// The writer is given a range of 60 s (6000 pulses; --quick: 10 s) starting ~2 s after the
+// The writer is given a range of 60 s (6000 pulses; --quick: 6 s) starting ~2 s after the
 // newest pulse the buffer holds. Reported: rows in the file against the pulses of the range
 // (goal: 0 loss), the rate the simulator actually reached (it shares the cores with buffer and
 // writer, and may be the limit), and the CPU time (/proc/PID/stat utime + stime) of buffer and
@@ -9,7 +9,7 @@
 // simulator's share is shown for comparison). The writer's CPU runs from the range's start to
 // its exit, so catching up and closing the file count. Every child is stopped (SIGTERM, SIGKILL
 // after 10 s) also on error; temporary files are removed.
-// Env: BENCH_E2E_SECONDS (default 60, quick 10), BENCH_E2E_SCALARS (default 5000), BENCH_E2E_RATE
+// Env: BENCH_E2E_SECONDS (default 60, quick 6), BENCH_E2E_SCALARS (default 5000), BENCH_E2E_RATE
 // (default 100; the range stays 100 pulses per second of BENCH_E2E_SECONDS), BENCH_CHILD_NODE_ARGS
 // (extra node options for every child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "--trace-gc";
 // the children's stdout then goes to stderr, each line marked with the child's name).
@@ -261,7 +261,7 @@ function pct(x: number): string {
 }
 
 export async function run(opts: BenchOptions): Promise<BenchRow[]> {
-  const seconds = Number(process.env['BENCH_E2E_SECONDS'] ?? (opts.quick ? 10 : 60));
+  const seconds = Number(process.env['BENCH_E2E_SECONDS'] ?? (opts.quick ? 6 : 60));
   const scalars = Number(process.env['BENCH_E2E_SCALARS'] ?? 5000);
   const rate = Number(process.env['BENCH_E2E_RATE'] ?? 100);
   const pulses = Math.round(seconds * 100);

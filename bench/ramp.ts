@@ -18,7 +18,7 @@
 //     the rate); with CPU to spare it is "rate not reached" (it waited: back-pressure from the
 //     buffer, or CPU contention). Either way the ramp ends there.
 // The ramp of a channel count ends at the first step that does not pass, or when its share of
-// the time budget (steps started within ~200 s, quick ~30 s) is used up; when already 100 Hz does not
+// the time budget (steps started within ~200 s, quick ~15 s) is used up; when already 100 Hz does not
 // pass, a full run tries 50 and 25 Hz, to show what does. Reported per channel count: the
 // highest rate that passed, against 100 Hz (SwissFEL's repetition rate), and why the ramp ended.
 // Env: BENCH_RAMP_CHANNELS (e.g. "1000" or "100,1000"), BENCH_RAMP_STEP_S.
@@ -165,7 +165,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const channelCounts = (process.env['BENCH_RAMP_CHANNELS'] ?? '100,1000,5000').split(',').map(Number);
   const stepS = Number(process.env['BENCH_RAMP_STEP_S'] ?? (opts.quick ? 2 : 5));
   const factor = opts.quick ? 4 : 2;
-  const budgetS = opts.quick ? 30 : 200;
+  const budgetS = opts.quick ? 15 : 200;
   const tStart = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'bench-ramp-'));
   const results = new Map<number, BenchRow>();
