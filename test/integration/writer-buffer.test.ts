@@ -1,7 +1,7 @@
 // sf_bsread_writer behind our sf_bsread_buffer: the writer finds the replay service next to the
 // buffer's output address and writes ranges that started before the writer was even asked.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -15,11 +15,12 @@ import { bufferStatus, startBuffer } from '../unit/buffer/helpers.js';
 import { PARAMETERS, range, READ_FILE, sender, startWriter, testMessage, type FileContent } from './writer-helpers.js';
 
 const senders: StreamSender[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'writer-buffer-'));
 after(async () => {
   for (const s of senders) s.close();
   await stopAllPrograms();
+  rmSync(dir, { recursive: true, force: true });
 });
-const dir = mkdtempSync(join(tmpdir(), 'writer-buffer-'));
 
 async function bufferWith(send: (s: StreamSender) => Promise<void>, expectDepth: number): Promise<{ src: StreamSender; out: number; status: number }> {
   const src = await sender();

@@ -1,7 +1,7 @@
 // sf_bsread_writer as a real process: a test sender (our encoder + PUSH) on loopback, REST calls,
 // files read back with h5py.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -13,12 +13,16 @@ import { waitFor } from '../helpers/wait.js';
 import { nowStamp, PARAMETERS, range, READ_FILE, rest, sender, startWriter, testMessage, type FileContent } from './writer-helpers.js';
 
 const senders: StreamSender[] = [];
+/** Temporary folders, removed at the end. */
+const tempDirs: string[] = [];
 after(async () => {
   for (const s of senders) s.close();
   await stopAllPrograms();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'writer-it-'));
+tempDirs.push(dir);
 let fileNo = 0;
 const newPath = (): string => join(dir, `sub${fileNo}`, `out${fileNo++}.h5`);
 
@@ -236,6 +240,7 @@ test('user_id: as root with uid 65534 the file belongs to 65534', async (t) => {
     return;
   }
   const userDir = mkdtempSync(join(tmpdir(), 'writer-uid-'));
+  tempDirs.push(userDir);
   chmodSync(userDir, 0o777);
   const path = join(userDir, 'nobody', 'out.h5');
   const src = await newSender();
@@ -249,6 +254,7 @@ test('user_id: as root with uid 65534 the file belongs to 65534', async (t) => {
   assert.equal(statSync(join(userDir, 'nobody')).uid, 65534, 'the folder was created as the user too');
   // Not permitted: a plain user cannot switch; shown through a root-owned folder it cannot write.
   const rootOnly = mkdtempSync(join(tmpdir(), 'writer-root-'));
+  tempDirs.push(rootOnly);
   chmodSync(rootOnly, 0o700);
   const r = await runProgram('sf_bsread_writer', ['tcp://127.0.0.1:9', join(rootOnly, 'x.h5'), '65534', String(await freePort())]);
   assert.equal(r.code, 1);

@@ -1,6 +1,6 @@
 // The acquisition state machine with an in-memory source and file.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -139,8 +139,9 @@ test('start_now / stop_now use global_timestamp; persistent mode keeps the proce
   assert.equal(exited, false);
 });
 
-test('refusals: second start, parameters while writing, stop before start, existing file', async () => {
+test('refusals: second start, parameters while writing, stop before start, existing file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'acq-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const existing = join(dir, 'exists.h5');
   writeFileSync(existing, 'x');
   const h = harness({ output: existing });
