@@ -14,6 +14,9 @@ constexpr H5Z_filter_t kBitshuffleFilter = 32008;
 constexpr unsigned kBitshuffleLz4 = 2;  // the plugin's BSHUF_H5_COMPRESS_LZ4
 constexpr uint64_t kMaxChunkBytes = 0xFFFFFFFFull;  // HDF5 chunks are limited to 4 GiB - 1
 constexpr size_t kDefaultCacheBytes = 1 << 20;
+// Pending rows are written once they fill the current chunk or this many bytes; appends larger
+// than half of it are written at once (see Append).
+constexpr size_t kPendingLimit = 64 * 1024;
 constexpr size_t kMaxCacheBytes = 64u << 20;
 
 // The bytes of a Buffer / TypedArray / DataView argument (no copy).
@@ -82,7 +85,10 @@ std::vector<hsize_t> WithRows(uint64_t rows, const std::vector<hsize_t>& rowShap
 // libhdf5 writes a partial chunk's new rows straight to the file, where a cached chunk would be
 // written out whole at every H5Fflush: for many narrow datasets flushed once a second that
 // rewrote ~64 KiB per dataset per second (5000 scalar channels: 880 ms of CPU per flush, 205 ms
-// without the cache). Rows reach libhdf5 a chunk at a time anyway (pending rows, below).
+// without the cache). Only for chunks that Append gathers whole (at most kPendingLimit bytes):
+// their rows reach libhdf5 a chunk at a time anyway, except at a flush. Bigger chunks are written
+// in parts, and without a cache the first part of every chunk would write the whole chunk (fill
+// values) before its own bytes: twice the data.
 Hid MakeDapl(Napi::Env env, uint64_t chunkBytes, bool noCache) {
   Hid dapl = MakePlist(env, H5P_DATASET_ACCESS, "dataset access");
   if (noCache) {
@@ -145,8 +151,10 @@ Napi::Value CreateNumeric(const Napi::CallbackInfo& info) {
   const uint64_t zero = 0;
   Check(env, H5Pset_fill_value(dcpl, NumTypeH5(type), &zero), "H5Pset_fill_value", path);
   Hid lcpl = MakeLcpl(env);
-  // Multi-row chunks (scalars, waveforms) go uncached; one-row chunks (images) are written whole.
-  Hid dapl = MakeDapl(env, Product(chunk) * NumTypeSize(type), chunk[0] > 1);
+  // Multi-row chunks small enough to be gathered whole (scalars, short waveforms) go uncached;
+  // images and other large chunks keep a cache.
+  const uint64_t chunkBytes = SatMul(Product(chunk), NumTypeSize(type));
+  Hid dapl = MakeDapl(env, chunkBytes, chunk[0] > 1 && chunkBytes <= kPendingLimit);
   hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), NumTypeH5(type), space, lcpl, dcpl, dapl), "H5Dcreate2", path);
   return RegisterDataset(env, fh, id, DsKind::Numeric, type, rowShape, chunk[0], path);
 }
@@ -269,8 +277,6 @@ void WriteRows(Napi::Env env, Object& o, uint64_t rows, hid_t memType, const voi
   if (failed != nullptr) Fail(env, failed, o.path);
 }
 
-// Pending rows are written once they fill the current chunk or this many bytes.
-constexpr size_t kPendingLimit = 64 * 1024;
 
 const char* FlushPendingRaw(Object& o) {
   if (o.pendingRows == 0) return nullptr;
