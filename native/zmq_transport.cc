@@ -36,8 +36,96 @@ constexpr size_t kMaxFrames = 64u * 1024 * 1024;
 struct Msg {
   uint8_t* data = nullptr;  // malloc'd; ownership passes to the JS Buffer
   size_t size = 0;
+  size_t cap = 0;  // bytes allocated (>= size; the JS Buffer shows size)
   std::vector<uint32_t> offsets;  // frame count + 1 entries
 };
+
+// Recycled message blocks. A big block (> 128 KiB) freed back to glibc is unmapped or trimmed
+// with MADV_DONTNEED, so the next message's block faulted in fresh zeroed pages: with 1 MB
+// messages at 100 Hz that zeroing plus the page faults cost more CPU than the copy itself.
+// Blocks are freed when V8 collects their Buffer, in bursts of tens of MB per major GC; the pool
+// keeps up to kPoolMaxBytes of them for the receiver threads to reuse. Small blocks go straight
+// back to malloc, whose free lists already reuse them without new pages.
+constexpr size_t kPoolMinBlock = 128 * 1024;
+constexpr size_t kPoolMaxBytes = 64u * 1024 * 1024;
+constexpr size_t kPoolMaxBlocks = 256;
+
+class BlockPool {
+ public:
+  // The smallest pooled block of at least want bytes, else the biggest smaller one (the receiver
+  // grows it if needed), else none. want is only a guess of the next message's size; a block far
+  // from it (a stream of another size) is left alone rather than reallocated.
+  uint8_t* take(size_t want, size_t& cap) {
+    if (want < kPoolMinBlock / 2) return nullptr;
+    std::lock_guard<std::mutex> lk(mu_);
+    size_t best = blocks_.size();
+    for (size_t i = 0; i < blocks_.size(); i++) {
+      size_t c = blocks_[i].second;
+      if (c < want / 2 || c / 2 > want) continue;
+      if (best == blocks_.size()) {
+        best = i;
+        continue;
+      }
+      size_t b = blocks_[best].second;
+      // A block that fits beats one that does not; among fitting, the smaller; else the bigger.
+      if (c >= want ? (b < want || c < b) : (b < want && c > b)) best = i;
+    }
+    if (best == blocks_.size()) return nullptr;
+    uint8_t* p = blocks_[best].first;
+    cap = blocks_[best].second;
+    blocks_[best] = blocks_.back();
+    blocks_.pop_back();
+    bytes_ -= cap;
+    return p;
+  }
+
+  // Keeps the block for reuse, or frees it (small, pool full, or no receiver running).
+  void give(uint8_t* p, size_t cap) {
+    if (p == nullptr) return;
+    if (cap >= kPoolMinBlock) {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (users_ > 0 && bytes_ + cap <= kPoolMaxBytes && blocks_.size() < kPoolMaxBlocks) {
+        blocks_.emplace_back(p, cap);
+        bytes_ += cap;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+  // Receiver threads register while they run; the last one to stop empties the pool, so an
+  // idle process does not keep the memory.
+  void addUser() {
+    std::lock_guard<std::mutex> lk(mu_);
+    users_++;
+  }
+  void removeUser() {
+    std::vector<std::pair<uint8_t*, size_t>> drop;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--users_ > 0) return;
+      drop.swap(blocks_);
+      bytes_ = 0;
+    }
+    for (auto& b : drop) std::free(b.first);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<uint8_t*, size_t>> blocks_;
+  size_t bytes_ = 0;
+  size_t users_ = 0;
+};
+
+// Never destroyed: Buffer finalizers may still run during teardown after static destructors.
+BlockPool& pool() {
+  static BlockPool* p = new BlockPool();
+  return *p;
+}
+
+// Unused capacity a delivered block may keep (instead of a realloc that would shrink a pooled
+// block and make the next one grow again). It is reported to V8 with the Buffer.
+size_t slackAllowed(size_t size) { return size / 32 + 4096; }
 
 struct State {
   void* ctx = nullptr;
@@ -72,6 +160,7 @@ struct State {
     zmq_msg_init(&part);
     std::vector<uint32_t> offsets;
     size_t hint = 64 * 1024;  // capacity for the next message: the last message's size
+    pool().addUser();
     for (;;) {
       {
         std::unique_lock<std::mutex> lk(mu);
@@ -79,8 +168,13 @@ struct State {
         notFull.wait(lk, [&] { return stopping || !full(); });
         if (stopping) break;
       }
-      size_t cap = hint, total = 0;
-      uint8_t* buf = static_cast<uint8_t*>(std::malloc(cap));
+      // Room for a slightly bigger message than the last, within what may be kept as slack.
+      size_t want = hint + slackAllowed(hint) / 2, cap = 0, total = 0;
+      uint8_t* buf = pool().take(want, cap);
+      if (buf == nullptr) {
+        cap = want;
+        buf = static_cast<uint8_t*>(std::malloc(cap));
+      }
       offsets.clear();
       bool ok = true;
       // A message that cannot be kept (no memory, or beyond what uint32 offsets and a Node Buffer
@@ -101,8 +195,9 @@ struct State {
         size_t n = zmq_msg_size(&part);
         if (!discard && (n > kMaxMessageBytes - total || offsets.size() >= kMaxFrames)) discard = true;
         if (!discard && total + n > cap) {
+          // Grow by half (a block doubled past 1 MB would mostly be given back at the end).
           size_t grown = cap;
-          while (total + n > grown) grown = grown > kMaxMessageBytes / 2 ? kMaxMessageBytes : grown * 2;
+          while (total + n > grown) grown = grown > kMaxMessageBytes / 3 * 2 ? kMaxMessageBytes : grown + grown / 2;
           uint8_t* bigger = static_cast<uint8_t*>(std::realloc(buf, grown));
           if (bigger == nullptr) {
             discard = true;
@@ -119,26 +214,31 @@ struct State {
         if (!zmq_msg_more(&part)) break;
       }
       if (!ok) {
-        std::free(buf);
+        pool().give(buf, cap);
         break;
       }
       if (discard) {
-        std::free(buf);
+        pool().give(buf, cap);
         dropped++;
         hint = 64 * 1024;
         continue;
       }
       offsets.push_back(static_cast<uint32_t>(total));
       hint = total > 4096 ? total : 4096;
-      // Give back the unused capacity: the ring accounts data.byteLength, so the block must not be
-      // much bigger (a failed shrink leaves the block as it was).
-      if (cap > total + 64) {
-        uint8_t* exact = static_cast<uint8_t*>(std::realloc(buf, total > 0 ? total : 1));
-        if (exact != nullptr) buf = exact;
+      // Give back unused capacity beyond the allowed slack: the ring accounts data.byteLength, so
+      // the block must not be much bigger (a failed shrink leaves the block as it was).
+      if (cap - total > slackAllowed(total)) {
+        size_t exactCap = total > 0 ? total : 1;
+        uint8_t* exact = static_cast<uint8_t*>(std::realloc(buf, exactCap));
+        if (exact != nullptr) {
+          buf = exact;
+          cap = exactCap;
+        }
       }
       Msg out;
       out.data = buf;
       out.size = total;
+      out.cap = cap;
       out.offsets = offsets;
       received++;
       {
@@ -149,6 +249,7 @@ struct State {
       notEmpty.notify_one();
     }
     zmq_msg_close(&part);
+    pool().removeUser();
     // The socket belongs to this thread: close it here.
     zmq_close(sock);
     sock = nullptr;
@@ -174,7 +275,7 @@ struct State {
     if (sock) { zmq_close(sock); sock = nullptr; }
     if (ctx) { zmq_ctx_term(ctx); ctx = nullptr; }
     std::lock_guard<std::mutex> lk(mu);
-    for (auto& m : queue) std::free(m.data);
+    for (auto& m : queue) pool().give(m.data, m.cap);
     queue.clear();
     queuedBytes = 0;
   }
@@ -202,14 +303,25 @@ int clampInt(double v, int lo, int hi) {
 std::mutex gLiveMu;
 std::set<std::shared_ptr<State>> gLive;
 
-void freeData(Napi::Env, uint8_t* p) { std::free(p); }
-
 Napi::Value toJs(Napi::Env env, std::vector<Msg>& msgs) {
   Napi::Array arr = Napi::Array::New(env, msgs.size());
   for (size_t i = 0; i < msgs.size(); i++) {
     Msg& m = msgs[i];
-    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, m.data, m.size, freeData);
+    // The finalizer runs on the JS thread once V8 has collected the Buffer: only then may the block
+    // be reused. V8 counts the Buffer's length as external memory itself; the slack is added here.
+    size_t cap = m.cap, slack = m.cap - m.size;
+    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, m.data, m.size, [cap, slack](Napi::Env e, uint8_t* p) {
+      if (slack > 0) {
+        int64_t ignored;
+        napi_adjust_external_memory(e, -static_cast<int64_t>(slack), &ignored);
+      }
+      pool().give(p, cap);
+    });
     m.data = nullptr;
+    if (slack > 0) {
+      int64_t ignored;
+      napi_adjust_external_memory(env, static_cast<int64_t>(slack), &ignored);
+    }
     Napi::Uint32Array offs = Napi::Uint32Array::New(env, m.offsets.size());
     std::memcpy(offs.Data(), m.offsets.data(), m.offsets.size() * sizeof(uint32_t));
     Napi::Object o = Napi::Object::New(env);
@@ -221,7 +333,7 @@ Napi::Value toJs(Napi::Env env, std::vector<Msg>& msgs) {
 }
 
 void freeAll(std::vector<Msg>& msgs) {
-  for (auto& m : msgs) std::free(m.data);
+  for (auto& m : msgs) pool().give(m.data, m.cap);
   msgs.clear();
 }
 
