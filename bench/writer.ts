@@ -203,7 +203,7 @@ async function watchWritten(port: number, n: number): Promise<[Mark, Mark] | nul
 }
 
 /** The writer program writing pulses 1..n (pulse 0 is the warm-up, before the range). */
-async function writer(tpl: Template, n: number, path: string): Promise<{ seconds: number; sustained: number; rows: number; lost: number }> {
+async function writer(tpl: Template, n: number, path: string): Promise<{ seconds: number; sustained: number; window: number; rows: number; lost: number }> {
   const sock = await bindSender();
   const port = await freePort();
   const child = startChild('writer', PROGRAMS.writer, [sock.endpoint, path, '-1', String(port), '--log_level', 'WARNING', '--probe_timeout', '100']);
@@ -239,7 +239,14 @@ async function writer(tpl: Template, n: number, path: string): Promise<{ seconds
     if (code !== 0) throw new Error(`writer exited with ${code}: ${child.stderr().slice(-2000)}`);
     const check = checkRangeFile(path, 1, n);
     if (check.error !== null) throw new Error(`cannot read back ${path}: ${check.error}`);
-    return { seconds, sustained: marks === null ? NaN : rateBetween(marks[0], marks[1]), rows: check.rows, lost: check.lost };
+    return {
+      seconds,
+      sustained: marks === null ? NaN : rateBetween(marks[0], marks[1]),
+      // The marks are late by up to a poll (10 ms) plus a writing slice (20 ms): a short window is rough.
+      window: marks === null ? NaN : Number(marks[1].ns - marks[0].ns) / 1e9,
+      rows: check.rows,
+      lost: check.lost,
+    };
   } finally {
     await child.stop();
     sock.close();
@@ -280,7 +287,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
       const sustainedOk = w.sustained >= 1000 && w.lost === 0 && w.rows === nScalars;
       rows.push(
         {
-          measure: `writer: 1000 float64 scalar channels, ${nScalars} msgs (${w.rows} written, ${w.lost} lost), sustained (10% to 90% of the messages)`,
+          measure: `writer: 1000 float64 scalar channels, ${nScalars} msgs (${w.rows} written, ${w.lost} lost), sustained (10% to 90% of the messages, ${w.window.toFixed(1)} s window)`,
           ours: w.sustained,
           baseline: nativeRun.sustained,
           baselineName: 'bare native receive-only loop (child process), also 10% to 90%',
