@@ -25,7 +25,7 @@ import { bitshuffleLz4Compress } from '../src/bsread/compression.js';
 import { encodeMainHeader, encodeMessage, encodeTimestamp, encodeValue, prepareDataHeader, resolveChannelDef } from '../src/bsread/index.js';
 import { NativeStreamSender } from '../src/transport/native-sender.js';
 import { syntheticImage } from './compression.js';
-import { checkRangeFile, freePort, PROGRAMS, startChild, stopChildren, timeoutAfter, waitFor, writerCall } from './e2e.js';
+import { checkRangeFile, startWriter, stopChildren, timeoutAfter, waitFor, writerCall, type Child } from './e2e.js';
 import type { BenchOptions, BenchRow } from './table.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -205,18 +205,11 @@ async function watchWritten(port: number, n: number): Promise<[Mark, Mark] | nul
 /** The writer program writing pulses 1..n (pulse 0 is the warm-up, before the range). */
 async function writer(tpl: Template, n: number, path: string): Promise<{ seconds: number; sustained: number; window: number; rows: number; lost: number }> {
   const sock = await bindSender();
-  const port = await freePort();
-  const child = startChild('writer', PROGRAMS.writer, [sock.endpoint, path, '-1', String(port), '--log_level', 'WARNING', '--probe_timeout', '100']);
+  let child: Child | undefined;
   try {
-    await waitFor(
-      'the writer REST API',
-      async () => {
-        if (child.proc.exitCode !== null) throw new Error(`writer exited early: ${child.stderr().slice(-1000)}`);
-        return (await writerCall(port, 'GET', '/status')).state === 'ok' ? true : undefined;
-      },
-      20_000,
-      20,
-    );
+    const w = await startWriter(sock.endpoint, path, ['--probe_timeout', '100']);
+    child = w.child;
+    const port = w.restPort;
     await writerCall(port, 'PUT', `/stop_pulse_id/${n}`);
     const started = await writerCall(port, 'PUT', '/start_pulse_id/1');
     if (started.state !== 'ok') throw new Error(`writer refused the range: ${started.status}`);
@@ -248,7 +241,7 @@ async function writer(tpl: Template, n: number, path: string): Promise<{ seconds
       lost: check.lost,
     };
   } finally {
-    await child.stop();
+    await child?.stop();
     sock.close();
     rmSync(path, { force: true });
   }
