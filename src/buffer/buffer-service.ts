@@ -1,11 +1,11 @@
 // The buffer program's core: intake from one source into the ring, the compatible PUSH output,
 // the replay service and the analyzer, wired together. The intake loop only awaits the input
 // socket; every output has its own send loop, so no consumer can block intake.
-import { BsreadReceiver, PackedFrameList, readMainHeaderFrame } from '../bsread/index.js';
+import { BsreadReceiver, readMainHeaderFrame } from '../bsread/index.js';
 import { DropCounter } from '../drop-counter.js';
 import { BsreadError, errorMessage, MalformedMessageError, type MalformedKind } from '../errors.js';
 import type { Logger } from '../log.js';
-import { NativeStreamReceiver, type ReceiveMode } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, type ReceiveMode } from '../transport/index.js';
 import { CompatOutput, type CompatOutputStatus } from './compat-output.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReplayRegistry } from './replay-registry.js';
@@ -210,10 +210,7 @@ export class BufferService {
     const a = this.analyzer!;
     a.observe(pulseId, ts, nowMs);
     try {
-      // The receiver's offsets are consistent (a failed check would be an addon bug: counted as malformed).
-      const frames = PackedFrameList.from(packed.data, packed.offsets);
-      if (typeof frames === 'string') throw new MalformedMessageError('frame_count', frames);
-      const msg = this.bsreadReceiver!.open(frames);
+      const msg = this.bsreadReceiver!.open(messageFrames(packed));
       if (msg.kind !== 'data') return;
       const missing: string[] = [];
       for (let i = 0; i < msg.channelCount; i++) if (!msg.isPresent(i)) missing.push(msg.entry(i).name);

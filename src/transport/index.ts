@@ -3,6 +3,7 @@ export { StreamReceiver, RECEIVE_MODES, type ReceiveMode, type StreamReceiverOpt
 export { StreamSender, SEND_MODES, type SendMode, type StreamSenderOptions } from './sender.js';
 export {
   NativeStreamReceiver,
+  messageFrames,
   uint8Views,
   type NativeMessage,
   type NativeReceiverOptions,

@@ -5,6 +5,7 @@
 // back-pressure. Same face as StreamReceiver (receive() → null on timeout or after close; close()
 // idempotent), but a message is { data, offsets } instead of one Buffer per frame. zeromq.js costs
 // a few µs per frame, and a 1000-channel message is 2002 frames; see docs/native-receive.md.
+import { PackedFrameList, type MessageFrames } from '../bsread/index.js';
 import { BsreadError } from '../errors.js';
 import { loadAddon } from '../native/addon.js';
 import type { PackedFrames } from '../buffer/stored-message.js';
@@ -152,6 +153,16 @@ export class NativeStreamReceiver {
     this.next += out.length;
     return out;
   }
+}
+
+/**
+ * The message as the codec reads it without a view per frame. The addon's offsets are
+ * consistent; should the check ever fail (an addon bug), the message has no frames, which
+ * BsreadReceiver counts as malformed ('frame_count').
+ */
+export function messageFrames(m: NativeMessage): MessageFrames {
+  const list = PackedFrameList.from(m.data, m.offsets);
+  return typeof list === 'string' ? [] : list;
 }
 
 /** Frames as plain Uint8Array views (what the codec needs; cheaper to make than Buffers). */

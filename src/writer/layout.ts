@@ -118,9 +118,10 @@ export const MAX_CHUNK_ROWS = 1 << 20;
  *
  * Why not 1 MiB for everything: a multi-row chunk of at most 64 KiB is kept out of libhdf5's
  * chunk cache (native MakeDapl; rounding can make a chunk of small rows slightly bigger, which
- * then keeps its cache), so that each flush writes only the rows appended since the last one. With the cache a partly filled chunk was
- * written out whole at every flush: 5000 scalar channels (15,000 datasets of 64 KiB chunks)
- * cost 880 ms of CPU per 1-second flush, without it 205 ms (measured 2026-11-25).
+ * then keeps its cache), so that each flush writes only the rows appended since the last one.
+ * With the cache a partly filled chunk was written out whole at every flush: 5000 scalar
+ * channels (15,000 datasets of 64 KiB chunks) cost 880 ms of CPU per 1-second flush, without
+ * it 205 ms (measured 2026-11-25).
  * Why not smaller: libhdf5 spends ~30 us per chunk allocated whatever its size (measured: 8 KiB
  * chunks cost ~38 ns per float64 row, 64 KiB chunks ~8 ns).
  */

@@ -5,10 +5,10 @@
 // - anything else: PULL (or SUB) connected to stream_address when the acquisition starts, as the
 //   original writer did.
 import { openReplay, probeReplayService, type OpenReplayOptions, type ReplayServiceInfo, type ReplaySession } from '../buffer/replay-client.js';
-import { PackedFrameList, readMainHeader, type MessageFrames } from '../bsread/index.js';
+import { readMainHeader, type MessageFrames } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { NativeStreamReceiver, type ReceiveMode } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, type ReceiveMode } from '../transport/index.js';
 
 export type SourceKind = 'replay' | ReceiveMode;
 
@@ -46,10 +46,7 @@ class PlainSource implements MessageSource {
   ) {}
   async receive(): Promise<MessageFrames | null> {
     const m = await this.receiver.receive();
-    if (m === null) return null;
-    // The addon's offsets are consistent; a failed check would be a bug there: hand on no frames (counted as malformed).
-    const list = PackedFrameList.from(m.data, m.offsets);
-    return typeof list === 'string' ? [] : list;
+    return m === null ? null : messageFrames(m);
   }
   async newestPulseId(): Promise<number | null> {
     return null;
