@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { COMPRESSIONS, ENCODINGS, type Compression, type Encoding } from '../bsread/index.js';
 import { BsreadError, errorMessage } from '../errors.js';
 import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
+import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
 import {
   buildProfile,
   channelSpecsOf,
@@ -165,6 +166,7 @@ async function runSimulate(o: SimulateOptions): Promise<number> {
     return 2;
   }
   const log = createLogger('bsread-simulate', r.logLevel);
+  keepFreedMemoryInProcess(log);
   let sim: Simulator;
   try {
     sim = await Simulator.start({

@@ -10,6 +10,7 @@ import { readChannelsFile } from '../dispatcher/channels-file.js';
 import { DispatcherClient } from '../dispatcher/dispatcher-client.js';
 import { errorMessage } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
+import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
 
 function fail(log: Logger | null, message: string, code: number): never {
   if (log !== null) log.fatal(message);
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = createLogger('sf_bsread_buffer', cfg.logLevel);
+  keepFreedMemoryInProcess(log);
 
   let dispatcher: DispatcherClient | null = null;
   let dispatcherStream: string | null = null;
