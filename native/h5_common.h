@@ -159,6 +159,7 @@ struct Object {
   uint64_t rowBytes = 0;
   uint64_t rows = 0;        // rows in the HDF5 dataset (its extent)
   uint64_t chunkRows = 1;   // first chunk dimension
+  bool chunkIsRow = false;  // numeric: a chunk is exactly one row
   // Small appends are collected here and written in one extend + write per chunk (or per
   // kPendingLimit bytes): libhdf5 costs ~10 us per H5Dset_extent + H5Dwrite, whatever the size.
   // Rows the caller appended = rows + pendingRows. Written on flush, close, read, resize.
@@ -166,7 +167,19 @@ struct Object {
   uint64_t pendingRows = 0;
   std::string path;  // path at creation, for messages
   std::vector<int64_t> children;  // files: open datasets
+  // files: drop-behind (h5FileSetDropBehind). Byte ranges of chunks written whole and never
+  // written again (big rows): [0] written since the last flush, [1] and [2] one and two flushes
+  // earlier.
+  bool dropBehind = false;
+  std::vector<std::pair<uint64_t, uint64_t>> writtenOnce[3];
 };
+
+// Files with drop-behind on: notes that the chunk at `offset` of dataset o was written whole and
+// will not be written again, so its pages may leave the page cache once on disk.
+void NoteChunkWrittenOnce(Napi::Env env, Object& o, const std::vector<hsize_t>& offset);
+// After a flush: asks the kernel to write out the chunks noted since the last flush and to drop
+// those noted before it (on disk by now). Best effort: failures are ignored.
+void DropWrittenPages(Object& file);
 
 // Registers an object and returns its handle (a positive integer, never reused).
 int64_t Register(Object obj);

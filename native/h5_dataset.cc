@@ -102,7 +102,7 @@ Hid MakeDapl(Napi::Env env, uint64_t chunkBytes, bool noCache) {
 }
 
 Napi::Value RegisterDataset(Napi::Env env, int64_t file, hid_t id, DsKind kind, NumType type, const std::vector<hsize_t>& rowShape,
-                            uint64_t chunkRows, const std::string& path) {
+                            uint64_t chunkRows, const std::string& path, bool chunkIsRow = false) {
   Object o;
   o.kind = Kind::Dataset;
   o.id = id;
@@ -114,6 +114,7 @@ Napi::Value RegisterDataset(Napi::Env env, int64_t file, hid_t id, DsKind kind, 
   o.rowBytes = kind == DsKind::VlenString ? 0 : o.rowElems * NumTypeSize(type);
   o.rows = 0;
   o.chunkRows = chunkRows;
+  o.chunkIsRow = chunkIsRow;
   o.path = path;
   return Napi::Number::New(env, static_cast<double>(Register(std::move(o))));
 }
@@ -156,7 +157,8 @@ Napi::Value CreateNumeric(const Napi::CallbackInfo& info) {
   const uint64_t chunkBytes = SatMul(Product(chunk), NumTypeSize(type));
   Hid dapl = MakeDapl(env, chunkBytes, chunk[0] > 1 && chunkBytes <= kPendingLimit);
   hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), NumTypeH5(type), space, lcpl, dcpl, dapl), "H5Dcreate2", path);
-  return RegisterDataset(env, fh, id, DsKind::Numeric, type, rowShape, chunk[0], path);
+  bool chunkIsRow = chunk[0] == 1 && std::equal(rowShape.begin(), rowShape.end(), chunk.begin() + 1);
+  return RegisterDataset(env, fh, id, DsKind::Numeric, type, rowShape, chunk[0], path, chunkIsRow);
 }
 
 // h5DatasetCreateString(file, path, chunkRows) -> dataset handle: 1-D, unlimited, vlen UTF-8.
@@ -323,7 +325,16 @@ Napi::Value Append(const Napi::CallbackInfo& info) {
   }
   if (b.length > kPendingLimit / 2) {
     FlushPending(env, o);
+    uint64_t first = o.rows;
     WriteRows(env, o, rows, NumTypeH5(o.type), b.data);
+    // One row per chunk: each chunk was written whole, once.
+    if (o.chunkIsRow) {
+      std::vector<hsize_t> offset(o.rowShape.size() + 1, 0);
+      for (uint64_t r = first; r < o.rows; r++) {
+        offset[0] = r;
+        NoteChunkWrittenOnce(env, o, offset);
+      }
+    }
   } else {
     if (o.pending.capacity() == 0) {
       o.pending.reserve(std::min<uint64_t>(kPendingLimit, std::max<uint64_t>(o.chunkRows * o.rowBytes, b.length)));
@@ -403,6 +414,7 @@ Napi::Value WriteChunks(const Napi::CallbackInfo& info) {
       RollBack(o, oldRows);
       Fail(env, "H5Dwrite_chunk", o.path + " row " + std::to_string(oldRows + k));
     }
+    NoteChunkWrittenOnce(env, o, offset);
   }
   return Napi::Number::New(env, static_cast<double>(o.rows));
 }
@@ -566,6 +578,19 @@ Napi::Value Filters(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+void NoteChunkWrittenOnce(Napi::Env env, Object& o, const std::vector<hsize_t>& offset) {
+  Object& f = Lookup(env, o.file, Kind::File, "drop-behind");
+  if (!f.dropBehind) return;
+  unsigned mask = 0;
+  haddr_t addr = HADDR_UNDEF;
+  hsize_t size = 0;
+  if (H5Dget_chunk_info_by_coord(o.id, offset.data(), &mask, &addr, &size) < 0) {
+    H5Eclear2(H5E_DEFAULT);  // only a missed hint
+    return;
+  }
+  if (addr != HADDR_UNDEF && size > 0) f.writtenOnce[0].emplace_back(static_cast<uint64_t>(addr), static_cast<uint64_t>(size));
+}
 
 bool FlushDataset(Object& o, std::string* error) {
   if (FlushPendingRaw(o) == nullptr) return true;

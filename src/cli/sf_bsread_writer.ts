@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BsreadError, errorMessage } from '../errors.js';
 import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
+import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
 import { parseStreamAddress, RECEIVE_MODES, type ReceiveMode } from '../transport/index.js';
 import { Acquisition, DEV_NULL } from '../writer/acquisition.js';
 import { messageSourceOpener } from '../writer/message-source.js';
@@ -23,6 +24,7 @@ interface WriterCliOptions {
   bitshuffle: BitshuffleStorage;
   probe_timeout: number;
   overwrite: boolean;
+  keep_page_cache: boolean;
 }
 
 function usage(message: string): BsreadError {
@@ -69,6 +71,7 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
   parseStreamAddress(streamAddress, 'stream_address');
   if (outputFile.trim() === '' || outputFile.includes('\0')) throw usage(`output_file ${JSON.stringify(outputFile)} is not a usable path`);
   const log = createLogger('sf_bsread_writer', o.log_level);
+  keepFreedMemoryInProcess(log);
 
   switchUser(userId);
   const output = outputFile === DEV_NULL ? DEV_NULL : resolve(outputFile);
@@ -79,7 +82,7 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
     createFile: ({ path, overwrite, parameters }) => {
       // /general keys: given as "general/user" over REST; passed in both spellings.
       const general = Object.fromEntries(Object.entries(parameters).filter(([k]) => k.startsWith('general/')).map(([k, v]) => [k.slice(8), v]));
-      return SwissFelFile.create({ path, overwrite, parameters: { ...general, ...parameters }, bitshuffle: o.bitshuffle, flushIntervalMs: o.flush_interval * 1000 });
+      return SwissFelFile.create({ path, overwrite, parameters: { ...general, ...parameters }, bitshuffle: o.bitshuffle, flushIntervalMs: o.flush_interval * 1000, dropPageCache: !o.keep_page_cache });
     },
     defaultOutputFile: output,
     overwrite: o.overwrite,
@@ -151,6 +154,7 @@ const program = new Command('sf_bsread_writer')
   )
   .option('--probe_timeout <ms>', 'how long to wait for the buffer replay service to answer at each start (ms)', intOption('--probe_timeout', 1, 60_000), 500)
   .option('--overwrite', 'overwrite an existing output file (refused by default)', false)
+  .option('--keep_page_cache', 'keep written image rows in the page cache (by default they leave it once on disk, a flush after being written)', false)
   .addHelpText(
     'after',
     `

@@ -510,6 +510,17 @@ export class H5File {
     call(() => native().h5FileFlush(h));
   }
 
+  /**
+   * Drop-behind (default off): chunks written whole (rows of one chunk each, direct chunk
+   * writes) leave the page cache once on disk: each flush starts the writeback of those written
+   * since the previous flush and drops those written before it. For writers of big images that
+   * are not read back; small datasets and metadata stay cached. No effect on in-memory files.
+   */
+  setDropBehind(on: boolean): void {
+    const h = this.open();
+    call(() => native().h5FileSetDropBehind(h, on));
+  }
+
   /** Closes the open datasets, then the file; idempotent. */
   close(): void {
     const h = this.handle;

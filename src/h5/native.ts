@@ -61,6 +61,7 @@ export interface NativeH5 {
   h5FileCreateInMemory(): Handle;
   h5FileOpenReadOnly(path: string): Handle;
   h5FileFlush(file: Handle): void;
+  h5FileSetDropBehind(file: Handle, on: boolean): void;
   h5FileClose(file: Handle): void;
   h5GroupCreate(file: Handle, path: string): void;
   h5Exists(file: Handle, path: string): boolean;

@@ -54,6 +54,12 @@ export interface SwissFelFileOptions {
   directMinRowBytes?: number;
   /** Default 1000: buffered rows reach the file at least this often (checked on each write and flushIfDue). */
   flushIntervalMs?: number;
+  /**
+   * Default true: image rows (one chunk each, written once) leave the page cache a flush after
+   * they reached the disk (H5File.setDropBehind), instead of filling it with data this process
+   * never reads. False keeps them cached, for readers of the file while it is written.
+   */
+  dropPageCache?: boolean;
 }
 
 export interface WriteResult {
@@ -133,7 +139,16 @@ export class SwissFelFile {
     if (opts.flushIntervalMs !== undefined && !(opts.flushIntervalMs >= 0)) {
       throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', `flushIntervalMs must be a non-negative number, not ${opts.flushIntervalMs}`);
     }
-    return new SwissFelFile(openOutput(opts.path, opts.overwrite === true), opts);
+    const file = openOutput(opts.path, opts.overwrite === true);
+    if (opts.dropPageCache !== false && opts.path !== DEV_NULL) {
+      try {
+        file.setDropBehind(true);
+      } catch (e) {
+        file.close();
+        throw e;
+      }
+    }
+    return new SwissFelFile(file, opts);
   }
 
   /** Messages written (rows per channel). */
