@@ -160,6 +160,7 @@ struct Object {
   uint64_t rows = 0;        // rows in the HDF5 dataset (its extent)
   uint64_t chunkRows = 1;   // first chunk dimension
   bool chunkIsRow = false;  // numeric: a chunk is exactly one row
+  bool fillNever = false;   // numeric: chunks allocated without the fill value (grow by writing)
   // Small appends are collected here and written in one extend + write per chunk (or per
   // kPendingLimit bytes): libhdf5 costs ~10 us per H5Dset_extent + H5Dwrite, whatever the size.
   // Rows the caller appended = rows + pendingRows. Written on flush, close, read, resize.

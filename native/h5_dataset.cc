@@ -155,10 +155,18 @@ Napi::Value CreateNumeric(const Napi::CallbackInfo& info) {
   // Multi-row chunks small enough to be gathered whole (scalars, short waveforms) go uncached;
   // images and other large chunks keep a cache.
   const uint64_t chunkBytes = SatMul(Product(chunk), NumTypeSize(type));
-  Hid dapl = MakeDapl(env, chunkBytes, chunk[0] > 1 && chunkBytes <= kPendingLimit);
+  const bool gathered = chunk[0] > 1 && chunkBytes <= kPendingLimit;
+  // The same chunks are never filled with the fill value when allocated: libhdf5 would write
+  // each new chunk whole (64 KiB of zeros) before the first rows, 15,000 chunks at the first
+  // flush of a 5000-channel file. Rows past the extent then hold whatever the file had there,
+  // so Resize writes zero rows into the partly written chunk before it extends.
+  if (gathered) Check(env, H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "H5Pset_fill_time", path);
+  Hid dapl = MakeDapl(env, chunkBytes, gathered);
   hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), NumTypeH5(type), space, lcpl, dcpl, dapl), "H5Dcreate2", path);
   bool chunkIsRow = chunk[0] == 1 && std::equal(rowShape.begin(), rowShape.end(), chunk.begin() + 1);
-  return RegisterDataset(env, fh, id, DsKind::Numeric, type, rowShape, chunk[0], path, chunkIsRow);
+  Napi::Value handle = RegisterDataset(env, fh, id, DsKind::Numeric, type, rowShape, chunk[0], path, chunkIsRow);
+  Lookup(env, static_cast<int64_t>(handle.As<Napi::Number>().Int64Value()), Kind::Dataset, fn).fillNever = gathered;
+  return handle;
 }
 
 // h5DatasetCreateString(file, path, chunkRows) -> dataset handle: 1-D, unlimited, vlen UTF-8.
@@ -426,6 +434,14 @@ Napi::Value Resize(const Napi::CallbackInfo& info) {
   Object& o = DatasetArg(a, 0, fn);
   uint64_t rows = a.Count(1, "rows");
   FlushPending(a.Env(), o);
+  if (o.fillNever && rows > o.rows && o.rows % o.chunkRows != 0) {
+    // No fill value is written into allocated chunks: the rest of the last, partly written
+    // chunk gets zero rows (what the fill value reads as); chunks past it are not allocated and
+    // read as the fill value.
+    const uint64_t edge = std::min(rows, (o.rows / o.chunkRows + 1) * o.chunkRows);
+    std::vector<uint8_t> zeros(SatMul(edge - o.rows, o.rowBytes), 0);
+    WriteRows(a.Env(), o, edge - o.rows, NumTypeH5(o.type), zeros.data());
+  }
   SetExtent(a.Env(), o, rows);
   return a.Env().Undefined();
 }
