@@ -7,6 +7,11 @@
 export class PackedFrameList {
   /** Frame count (as an array's length). */
   readonly length: number;
+  /**
+   * True when the block is lent by a recycling receiver: valid only until the consumer takes
+   * the next message, so nothing may keep a view of it (the writer writes such rows at once).
+   */
+  borrowed = false;
 
   private constructor(
     readonly data: Uint8Array,

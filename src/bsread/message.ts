@@ -215,6 +215,14 @@ export class BsreadMessage {
     }
   }
 
+  /**
+   * The frames are lent by a recycling receiver and valid only until the next message is taken:
+   * a consumer must copy or write what it keeps (PackedFrameList.borrowed).
+   */
+  get borrowed(): boolean {
+    return this.packed !== null && this.packed.borrowed;
+  }
+
   /** The frames exactly as received (for packed frames, views made on first use). */
   get frames(): readonly Uint8Array[] {
     if (this.list === null) this.list = this.packed!.toArray();

@@ -13,7 +13,8 @@
 import * as zmq from 'zeromq';
 import type { MessageFrames } from '../bsread/index.js';
 import { BsreadError, errorMessage } from '../errors.js';
-import { parseStreamAddress, StreamReceiver } from '../transport/index.js';
+import { PackedFrameList } from '../bsread/index.js';
+import { messageFrames, NativeStreamReceiver, parseStreamAddress, type NativeMessage, type NativeReceiverOptions } from '../transport/index.js';
 import {
   decodePackedMessage,
   parseHelloReply,
@@ -46,7 +47,8 @@ export interface ReplayServiceInfo {
  * other bad message instead of stopping the stream.
  */
 export class ReplayStreamReceiver {
-  private readonly inner: StreamReceiver;
+  private readonly inner: NativeStreamReceiver;
+  private lent: NativeMessage | null = null;
 
   constructor(
     address: string,
@@ -54,22 +56,36 @@ export class ReplayStreamReceiver {
     highWaterMark: number,
     receiveTimeoutMs: number,
     private readonly onBadPacked: (why: string) => void = () => {},
+    receive: Pick<NativeReceiverOptions, 'recycleSlabs' | 'batch' | 'queueMessages'> = {},
   ) {
-    this.inner = new StreamReceiver({ address, mode: 'pull', highWaterMark, receiveTimeoutMs });
+    this.inner = new NativeStreamReceiver({ address, mode: 'pull', highWaterMark, receiveTimeoutMs, ...receive });
   }
 
-  /** The next message's frames, or null when nothing came within the timeout or after close. */
+  /**
+   * The next message's frames, or null when nothing came within the timeout or after close.
+   * With recycleSlabs the frames are lent (`borrowed`): valid until the next receive() or close().
+   */
   async receive(): Promise<MessageFrames | null> {
-    const frames = await this.inner.receive();
-    if (frames === null || this.framing === 'frames') return frames;
-    const decoded = decodePackedMessage(frames);
-    if (typeof decoded !== 'string') return decoded;
+    if (this.lent !== null) this.inner.release(this.lent);
+    const m = await this.inner.receive();
+    this.lent = m;
+    if (m === null) return null;
+    const frames = messageFrames(m);
+    if (this.framing === 'frames') return frames;
+    // packed: the two ZeroMQ frames [offsets, data] back to back in one block
+    const decoded = decodePackedMessage(frames instanceof PackedFrameList ? frames.toArray() : frames);
+    if (typeof decoded !== 'string') {
+      decoded.borrowed = m.slot >= 0;
+      return decoded;
+    }
     this.onBadPacked(decoded);
     return [];
   }
 
   close(): void {
     this.inner.close();
+    if (this.lent !== null) this.inner.release(this.lent);
+    this.lent = null;
   }
 }
 
@@ -98,6 +114,8 @@ export interface OpenReplayOptions {
   framing?: ReplayFraming;
   /** Told why a 'packed' message did not decode (the message is then handed on without frames). */
   onBadPacked?: (why: string) => void;
+  /** How the stream is received (default: no recycling, batches of 64). */
+  receive?: Pick<NativeReceiverOptions, 'recycleSlabs' | 'batch' | 'queueMessages'>;
 }
 
 function hostOf(address: string): string {
@@ -177,7 +195,7 @@ export async function openReplay(info: ReplayServiceInfo, fromPulseId: number | 
     throw new BsreadError('BSREAD_ERR_REPLAY', `the replay service ${info.address} answered with framing ${reply.framing ?? 'frames'}, asked for ${framing}`);
   }
   const streamAddress = `tcp://${info.host}:${reply.port}`;
-  const receiver = new ReplayStreamReceiver(streamAddress, framing, opts.highWaterMark ?? 100, opts.receiveTimeoutMs ?? 1000, opts.onBadPacked);
+  const receiver = new ReplayStreamReceiver(streamAddress, framing, opts.highWaterMark ?? 100, opts.receiveTimeoutMs ?? 1000, opts.onBadPacked, opts.receive);
   let released = false;
   return {
     receiver,

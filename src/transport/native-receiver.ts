@@ -12,8 +12,13 @@ import type { PackedFrames } from '../buffer/stored-message.js';
 import { parseStreamAddress } from './address.js';
 import type { StreamReceiverOptions } from './receiver.js';
 
-/** One received message: all frames back to back; offsets[i]..offsets[i+1] is frame i. */
-export type NativeMessage = PackedFrames;
+/**
+ * One received message: all frames back to back; offsets[i]..offsets[i+1] is frame i. `slot`
+ * >= 0: the block is a recycled slab (receiver option recycleSlabs), lent until release(m).
+ */
+export interface NativeMessage extends PackedFrames {
+  slot: number;
+}
 
 interface NativeStats {
   received: number;
@@ -27,6 +32,7 @@ interface NativeStats {
 interface AddonReceiver {
   tryReceiveBatch(max: number): NativeMessage[];
   receiveBatch(max: number, timeoutMs: number): Promise<NativeMessage[]>;
+  recycle(slot: number): boolean;
   stats(): NativeStats;
   close(): void;
 }
@@ -39,7 +45,7 @@ export interface AddonSender {
 }
 
 interface TransportAddon {
-  ZmqReceiver: new (address: string, mode: string, highWaterMark: number, queueMessages: number, queueBytes: number) => AddonReceiver;
+  ZmqReceiver: new (address: string, mode: string, highWaterMark: number, queueMessages: number, queueBytes: number, slabs: number) => AddonReceiver;
   ZmqSender: new (address: string, mode: string, how: 'bind' | 'connect', highWaterMark: number, lingerMs: number) => AddonSender;
   zmqVersion: string;
 }
@@ -56,6 +62,12 @@ export interface NativeReceiverOptions extends StreamReceiverOptions {
   queueBytes?: number;
   /** Messages taken from the native queue per call into the addon (default 64). */
   batch?: number;
+  /**
+   * Default 0. Up to this many message blocks are kept with their ArrayBuffer and refilled
+   * once the consumer hands the message back with release(m): no new external memory per
+   * message, so far fewer major GCs. Such messages are valid only until released.
+   */
+  recycleSlabs?: number;
 }
 
 /** Messages handed out without a turn of the event loop (zeromq.js uses 512 operations). */
@@ -84,6 +96,7 @@ export class NativeStreamReceiver {
         opts.highWaterMark ?? 100,
         Math.max(1, opts.queueMessages ?? 64),
         Math.max(0, opts.queueBytes ?? 256 * 1024 * 1024),
+        Math.max(0, Math.floor(opts.recycleSlabs ?? 0)),
       );
     } catch (e) {
       throw new BsreadError('BSREAD_ERR_TRANSPORT', `cannot connect to ${opts.address}: ${(e as Error).message}`, { cause: e });
@@ -110,10 +123,25 @@ export class NativeStreamReceiver {
         throw new BsreadError('BSREAD_ERR_TRANSPORT', `receive from ${this.address} failed: ${(e as Error).message}`, { cause: e });
       }
       // Taken by a wait that ended as close() ran: nothing is delivered after close.
-      if (this.closed) return [];
+      if (this.closed) {
+        for (const m of out) this.release(m);
+        return [];
+      }
+      for (const m of out) {
+        // A slab comes as a Uint8Array over its ArrayBuffer; the codec and the buffer expect a Buffer.
+        if (m.slot >= 0) (m as { data: Buffer }).data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+      }
     }
     this.sinceYield += out.length;
     return out;
+  }
+
+  /** Hands a message's block back for reuse (recycleSlabs); a no-op for other messages and the second time. */
+  release(m: NativeMessage): void {
+    if (m.slot < 0) return;
+    const slot = m.slot;
+    m.slot = -1;
+    this.native.recycle(slot);
   }
 
   /** The next message, or null when nothing came within the timeout or after close. */
@@ -142,6 +170,7 @@ export class NativeStreamReceiver {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (let i = this.next; i < this.pending.length; i++) this.release(this.pending[i]!);
     this.pending = [];
     this.next = 0;
     this.native.close();
@@ -160,13 +189,15 @@ export class NativeStreamReceiver {
  * consistent; should the check ever fail (an addon bug), the message has no frames, which
  * BsreadReceiver counts as malformed ('frame_count').
  */
-export function messageFrames(m: NativeMessage): MessageFrames {
+export function messageFrames(m: PackedFrames & { readonly slot?: number }): MessageFrames {
   const list = PackedFrameList.from(m.data, m.offsets);
-  return typeof list === 'string' ? [] : list;
+  if (typeof list === 'string') return [];
+  list.borrowed = (m.slot ?? -1) >= 0;
+  return list;
 }
 
 /** Frames as plain Uint8Array views (what the codec needs; cheaper to make than Buffers). */
-export function uint8Views(m: NativeMessage): Uint8Array[] {
+export function uint8Views(m: PackedFrames): Uint8Array[] {
   const n = m.offsets.length - 1;
   const out = new Array<Uint8Array>(n);
   const ab = m.data.buffer;

@@ -8,7 +8,7 @@ import { openReplay, probeReplayService, type OpenReplayOptions, type ReplayServ
 import { readMainHeader, type MessageFrames } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { messageFrames, NativeStreamReceiver, type ReceiveMode } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, type NativeMessage, type ReceiveMode } from '../transport/index.js';
 
 export type SourceKind = 'replay' | ReceiveMode;
 
@@ -16,7 +16,10 @@ export interface MessageSource {
   readonly kind: SourceKind;
   /** Pulses asked for that the buffer no longer held (replay only, else 0). */
   readonly gap: number;
-  /** The next message's frames, or null after a quiet receive timeout or after close(). */
+  /**
+   * The next message's frames, or null after a quiet receive timeout or after close(). The
+   * frames may be lent (MessageFrames' `borrowed`): valid until the next receive() or close().
+   */
   receive(): Promise<MessageFrames | null>;
   /** The newest pulse id the buffer holds (replay only); null when unknown. */
   newestPulseId(): Promise<number | null>;
@@ -40,12 +43,15 @@ export interface SourceOptions {
 
 class PlainSource implements MessageSource {
   readonly gap = 0;
+  private lent: NativeMessage | null = null;
   constructor(
     readonly kind: ReceiveMode,
     private readonly receiver: NativeStreamReceiver,
   ) {}
   async receive(): Promise<MessageFrames | null> {
+    if (this.lent !== null) this.receiver.release(this.lent);
     const m = await this.receiver.receive();
+    this.lent = m;
     return m === null ? null : messageFrames(m);
   }
   async newestPulseId(): Promise<number | null> {
@@ -53,6 +59,8 @@ class PlainSource implements MessageSource {
   }
   async close(): Promise<void> {
     this.receiver.close();
+    if (this.lent !== null) this.receiver.release(this.lent);
+    this.lent = null;
   }
 }
 
@@ -140,8 +148,17 @@ function replayOptions(opts: SourceOptions & { receiveTimeoutMs: number; highWat
     receiveTimeoutMs: opts.receiveTimeoutMs,
     highWaterMark: opts.highWaterMark,
     onBadPacked: (why) => opts.log.warn({ err: why }, 'a packed replay message did not decode; counted as malformed'),
+    receive: WRITER_RECEIVE,
   };
 }
+
+/**
+ * How the writer receives: blocks are recycled (the acquisition copies or writes each message
+ * before it takes the next). Every message the receiver may hold fits in a slab: 16 queued, 8
+ * in the batch taken, 1 being written, 1 being received (a backlog waits in ZeroMQ's queue and
+ * in the sender's).
+ */
+export const WRITER_RECEIVE = { recycleSlabs: 32, batch: 8, queueMessages: 16 } as const;
 
 /** The source opener used by the writer program: probe once per acquisition, then replay or plain. */
 export function messageSourceOpener(opts: SourceOptions): OpenSource {
@@ -157,7 +174,7 @@ export function messageSourceOpener(opts: SourceOptions): OpenSource {
       );
       return new ReplaySource(session, info, fromPulseId, { ...opts, receiveTimeoutMs, highWaterMark });
     }
-    const receiver = new NativeStreamReceiver({ address: opts.streamAddress, mode: opts.mode, highWaterMark, receiveTimeoutMs });
+    const receiver = new NativeStreamReceiver({ address: opts.streamAddress, mode: opts.mode, highWaterMark, receiveTimeoutMs, ...WRITER_RECEIVE });
     opts.log.info({ stream: opts.streamAddress, mode: opts.mode }, 'no replay service answered; receiving from the stream directly');
     return new PlainSource(opts.mode, receiver);
   };

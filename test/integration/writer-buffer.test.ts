@@ -110,3 +110,55 @@ result = {
   assert.deepEqual(f['sometimes_old'], range(0, 19).map((p) => [p < 10 ? 0 : p]), 'the stub became data at its first value, zeros before');
   assert.deepEqual(f['sometimes_new'], range(0, 29).map((p) => (p < 20 ? [0, 0] : [p, -p])));
 });
+
+test('images through buffer and writer with recycled receive blocks: every row holds its own pulse\'s bytes (bitshuffle direct and plain)', { timeout: 60_000 }, async () => {
+  // Rows of a message stay referenced until written; the writer's receive blocks are reused once
+  // a message is handed back, so a row kept past that would show a later pulse's bytes.
+  const side = 256; // messages of ~200 kB: received into slabs (64 kB and more)
+  const image = (p: number): Uint16Array => {
+    const a = new Uint16Array(side * side);
+    for (let k = 0; k < a.length; k++) a[k] = (p * 7 + k * 13 + (k >> 5)) & 0xffff;
+    return a;
+  };
+  const msg = (p: number): Buffer[] =>
+    encodeMessage({
+      pulseId: p,
+      globalTimestamp: { sec: 1_700_000_000, ns: p },
+      channels: [
+        { def: { name: 'CAM', type: 'uint16', shape: [side, side], compression: 'bitshuffle_lz4' }, value: image(p) },
+        { def: { name: 'WAVE', type: 'uint16', shape: [side * side] }, value: image(p + 1) },
+        { def: { name: 'X', type: 'float64' }, value: p * 0.25 },
+      ],
+    });
+  const { src, out } = await bufferWith(async (s) => {
+    for (let p = 100; p < 160; p++) await s.send(msg(p));
+  }, 60);
+  const path = join(dir, 'images.h5');
+  const w = await startWriter(`tcp://127.0.0.1:${out}`, path);
+  await w.call('POST', '/parameters', JSON.stringify(PARAMETERS));
+  assert.equal((await w.call('PUT', '/start_pulse_id/110')).state, 'ok');
+  assert.equal((await w.call('PUT', '/stop_pulse_id/259')).state, 'ok');
+  for (let p = 160; p < 270; p++) await src.send(msg(p));
+  assert.equal(await w.proc.exited, 0, w.proc.stderr());
+  const f = await h5py<{ pid: number[]; cam: number[]; wave: number[]; x: number[] }>(
+    path,
+    `
+f = h5py.File(path, "r")
+cam = f["data"]["CAM"]["data"][()].reshape(-1, ${side * side}).astype("int64")
+wave = f["data"]["WAVE"]["data"][()].reshape(-1, ${side * side}).astype("int64")
+k = np.arange(${side * side}, dtype="int64")
+pid = f["data"]["CAM"]["pulse_id"][()]
+# per row: does it equal the image of its own pulse id? (1 = yes)
+result = {
+  "pid": pid,
+  "cam": [int(np.array_equal(cam[i], (int(p) * 7 + k * 13 + (k >> 5)) & 0xffff)) for i, p in enumerate(pid)],
+  "wave": [int(np.array_equal(wave[i], ((int(p) + 1) * 7 + k * 13 + (k >> 5)) & 0xffff)) for i, p in enumerate(pid)],
+  "x": f["data"]["X"]["data"][()].reshape(-1),
+}
+`,
+  );
+  assert.deepEqual(f.pid, range(110, 259));
+  assert.deepEqual(f.cam, new Array(150).fill(1), 'every bitshuffle row is its own pulse\'s image');
+  assert.deepEqual(f.wave, new Array(150).fill(1), 'every plain image row is its own pulse\'s image');
+  assert.deepEqual(f.x, range(110, 259).map((p) => p * 0.25));
+});

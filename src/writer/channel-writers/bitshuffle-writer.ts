@@ -26,7 +26,7 @@ export class BitshuffleWriter extends RowRefs implements DataWriter {
   append(msg: BsreadMessage, i: number): boolean {
     // Checks the declared size and decodes the LZ4 blocks (throws MalformedMessageError).
     const chunk = directChunk(msg, i);
-    this.push(chunk);
+    this.pushRowOf(msg, chunk);
     return chunk !== null;
   }
 

@@ -27,7 +27,7 @@ export class LargeArrayWriter extends RowRefs implements DataWriter {
 
   append(msg: BsreadMessage, i: number): boolean {
     const b = numericRow(this.def, msg, i, this.rowBytes);
-    this.push(b);
+    this.pushRowOf(msg, b);
     return b !== null;
   }
 

@@ -1,12 +1,29 @@
 // Shared by the writers of big rows (plain large arrays, compressed chunks): rows are kept as
 // references to the message's bytes, not copied, and written as runs — a run of values in one
 // call, a run of missing rows as a resize (fill value 0: the chunks are never allocated).
+import type { BsreadMessage } from '../../bsread/index.js';
 import { PendingRows } from './pending-rows.js';
 
 /** Buffered rows: the bytes of a value, or null for a missing row. */
 export abstract class RowRefs extends PendingRows<Uint8Array | null> {
   protected push(row: Uint8Array | null): void {
     this.pending.push(row);
+  }
+
+  /**
+   * Buffers a row of msg. A row of a lent message (msg.borrowed: valid only until the next
+   * message is received) is written at once, with the rows buffered before it; when that write
+   * fails, the rows left buffered are copied, so that none refers to the lent memory.
+   */
+  protected pushRowOf(msg: BsreadMessage, row: Uint8Array | null): void {
+    this.pending.push(row);
+    if (row === null || !msg.borrowed) return;
+    try {
+      this.flush();
+    } catch (e) {
+      this.pending = this.pending.map((r) => (r === null ? null : new Uint8Array(r)));
+      throw e;
+    }
   }
 
   /**

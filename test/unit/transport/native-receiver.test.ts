@@ -132,3 +132,71 @@ test('nothing is delivered after close(), even from a batch already taken', asyn
     push.close();
   }
 });
+
+/** A message of `bytes` bytes in two frames, every byte derived from `seed` (checkable later). */
+function patterned(seed: number, bytes: number): Buffer[] {
+  const a = Buffer.alloc(bytes);
+  for (let k = 0; k < bytes; k += 4) a.writeUInt32LE((seed * 2654435761 + k) >>> 0, k);
+  return [Buffer.from(`m${seed}`), a];
+}
+
+function intact(m: { data: Buffer; offsets: Uint32Array }, seed: number, bytes: number): boolean {
+  const expected = Buffer.concat(patterned(seed, bytes));
+  return m.offsets.length === 3 && m.data.equals(expected);
+}
+
+test('recycleSlabs: released blocks are refilled, held ones are never overwritten, bigger messages still arrive whole', async () => {
+  const push = await pushSocket();
+  const r = new NativeStreamReceiver({ address: push.lastEndpoint!, receiveTimeoutMs: 2000, recycleSlabs: 2, batch: 1 });
+  const size = 200_000;
+  try {
+    // Message 0 is held (never released) while 20 more pass through the two slabs.
+    await push.send(patterned(0, size));
+    const held = (await r.receive())!;
+    assert.ok(intact(held, 0, size));
+    const blocks = new Set<ArrayBufferLike>();
+    let recycled = 0;
+    for (let s = 1; s <= 20; s++) {
+      await push.send(patterned(s, size));
+      const m = (await r.receive())!;
+      assert.ok(intact(m, s, size), `message ${s}`);
+      if (m.slot >= 0) {
+        recycled++;
+        blocks.add(m.data.buffer);
+      }
+      r.release(m);
+      r.release(m); // a second release is a no-op
+      assert.equal(m.slot, -1);
+    }
+    assert.ok(intact(held, 0, size), 'the held message kept its bytes');
+    assert.ok(recycled >= 18, `${recycled} of 20 messages came in slabs`);
+    assert.ok(blocks.size <= 2, `${blocks.size} distinct blocks for 2 slabs`);
+    // A message bigger than any slab arrives whole, then smaller ones again.
+    for (const [s, bytes] of [[21, 3 * size], [22, size], [23, 3 * size]] as const) {
+      await push.send(patterned(s, bytes));
+      const m = (await r.receive())!;
+      assert.ok(intact(m, s, bytes), `message ${s} of ${bytes} bytes`);
+      r.release(m);
+    }
+    r.release(held);
+  } finally {
+    r.close();
+    push.close();
+  }
+});
+
+test('recycleSlabs: a message still held at close() keeps its bytes; releasing it afterwards is safe', async () => {
+  const push = await pushSocket();
+  const r = new NativeStreamReceiver({ address: push.lastEndpoint!, receiveTimeoutMs: 2000, recycleSlabs: 4, batch: 4 });
+  const size = 150_000;
+  for (let s = 0; s < 6; s++) await push.send(patterned(s, size));
+  const first = (await r.receive())!;
+  const second = (await r.receive())!;
+  r.release(first);
+  r.close();
+  push.close();
+  assert.ok(intact(second, 1, size));
+  r.release(second);
+  assert.ok(intact(second, 1, size), 'the view stays readable after its slab is dropped');
+  assert.equal(await r.receive(), null);
+});
