@@ -15,7 +15,7 @@
 // Timing: one warm-up message first (the peer is connected and has received it), then the clock
 // runs from the first timed send to the exit of the receiving process (for the writer: after it
 // has written and closed the file). Rows are read back from the file.
-// Env: BENCH_WRITER_MESSAGES (default 5000, quick 1000), BENCH_WRITER_IMAGES (default 300, quick 60).
+// Env: BENCH_WRITER_MESSAGES (default 10000, quick 1000; the sustained window is then ~3 s), BENCH_WRITER_IMAGES (default 300, quick 60).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -260,7 +260,7 @@ function fileWrite(path: string, block: Buffer, count: number): number {
 
 export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-writer-'));
-  const nScalars = Number(process.env['BENCH_WRITER_MESSAGES'] ?? (opts.quick ? 1000 : 5000));
+  const nScalars = Number(process.env['BENCH_WRITER_MESSAGES'] ?? (opts.quick ? 1000 : 10000));
   const nImages = Number(process.env['BENCH_WRITER_IMAGES'] ?? (opts.quick ? 60 : 300));
   const rows: BenchRow[] = [];
   try {
