@@ -158,8 +158,8 @@ Napi::Value CreateNumeric(const Napi::CallbackInfo& info) {
   const bool gathered = chunk[0] > 1 && chunkBytes <= kPendingLimit;
   // The same chunks are never filled with the fill value when allocated: libhdf5 would write
   // each new chunk whole (64 KiB of zeros) before the first rows, 15,000 chunks at the first
-  // flush of a 5000-channel file. Rows past the extent then hold whatever the file had there,
-  // so Resize writes zero rows into the partly written chunk before it extends.
+  // flush of a 5000-channel file. Chunks never written then read as whatever the reader's
+  // buffer held, so such a dataset grows only by rows written (Resize writes zero rows).
   if (gathered) Check(env, H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "H5Pset_fill_time", path);
   Hid dapl = MakeDapl(env, chunkBytes, gathered);
   hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), NumTypeH5(type), space, lcpl, dcpl, dapl), "H5Dcreate2", path);
@@ -427,6 +427,9 @@ Napi::Value WriteChunks(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(o.rows));
 }
 
+// Zero rows Resize writes at most to grow a dataset without fill value (1 GiB: 134 M float64 rows).
+constexpr uint64_t kMaxZeroGrowthBytes = 1ull << 30;
+
 // h5DatasetResize(dataset, rows): sets the first dimension (truncate or grow with fill values).
 Napi::Value Resize(const Napi::CallbackInfo& info) {
   const char* fn = "h5DatasetResize";
@@ -434,13 +437,22 @@ Napi::Value Resize(const Napi::CallbackInfo& info) {
   Object& o = DatasetArg(a, 0, fn);
   uint64_t rows = a.Count(1, "rows");
   FlushPending(a.Env(), o);
-  if (o.fillNever && rows > o.rows && o.rows % o.chunkRows != 0) {
-    // No fill value is written into allocated chunks: the rest of the last, partly written
-    // chunk gets zero rows (what the fill value reads as); chunks past it are not allocated and
-    // read as the fill value.
-    const uint64_t edge = std::min(rows, (o.rows / o.chunkRows + 1) * o.chunkRows);
-    std::vector<uint8_t> zeros(SatMul(edge - o.rows, o.rowBytes), 0);
-    WriteRows(a.Env(), o, edge - o.rows, NumTypeH5(o.type), zeros.data());
+  if (o.fillNever && rows > o.rows) {
+    // Such a dataset has no fill value on disk, and libhdf5 does not fill a chunk that was never
+    // written when it is read (the reader's buffer keeps what it had): grow by writing zero
+    // rows, what the fill value reads as, a chunk at a time. A late channel's pulse_id and
+    // is_data_present grow like this once, by the rows before it. Absurd growth is refused.
+    const uint64_t grow = rows - o.rows;
+    if (SatMul(grow, o.rowBytes) > kMaxZeroGrowthBytes) {
+      Throw(a.Env(), "H5_ERR",
+            std::string(fn) + ": " + o.path + ": growing by " + std::to_string(grow) + " rows would write " + std::to_string(SatMul(grow, o.rowBytes)) +
+                " bytes of zeros (at most " + std::to_string(kMaxZeroGrowthBytes) + ")",
+            "H5Dset_extent");
+    }
+    std::vector<uint8_t> zeros(std::min<uint64_t>(SatMul(grow, o.rowBytes), kPendingLimit), 0);
+    const uint64_t perWrite = std::max<uint64_t>(1, zeros.size() / o.rowBytes);
+    while (o.rows < rows) WriteRows(a.Env(), o, std::min(perWrite, rows - o.rows), NumTypeH5(o.type), zeros.data());
+    return a.Env().Undefined();
   }
   SetExtent(a.Env(), o, rows);
   return a.Env().Undefined();
