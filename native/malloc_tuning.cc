@@ -8,8 +8,10 @@
 // memory, and the end-to-end run spent ~15 % of a core in it. Keeping freed memory in the process
 // (allocations below 32 MiB from the heap, the heap trimmed only past 256 MiB of free top) makes
 // the next buffer reuse warm pages.
-#include <malloc.h>
 #include <napi.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace {
 
@@ -20,8 +22,12 @@ constexpr int kTrimThreshold = 256 * 1024 * 1024;
 Napi::Value KeepFreedMemory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
+#if defined(__GLIBC__)
   int mmapOk = mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
   int trimOk = mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
+#else
+  int mmapOk = 0, trimOk = 0;  // not glibc: nothing to set
+#endif
   out.Set("mmapThreshold", Napi::Number::New(env, mmapOk == 1 ? kMmapThreshold : 0));
   out.Set("trimThreshold", Napi::Number::New(env, trimOk == 1 ? kTrimThreshold : 0));
   return out;

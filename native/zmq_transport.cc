@@ -166,19 +166,15 @@ struct State {
   uint64_t slabsDropped = 0;    // JS thread
   std::atomic<uint64_t> slabOverflows{0};  // messages that outgrew their slab
 
-  // Caller holds mu. A free slab for about `want` bytes: the smallest that holds it, else the
-  // biggest; marked in use. -1 when none is free.
+  // Caller holds mu. The smallest free slab that holds a message of the last size; marked in
+  // use. -1 when none is free and big enough (smaller ones make way in adoptSlab).
   int takeSlab(size_t want) {
     int best = -1;
+    const size_t need = std::min(want, lastSize.load() + 4096);
     for (size_t i = 0; i < slabs.size(); i++) {
       const Slab& s = slabs[i];
-      if (s.data == nullptr || !s.free) continue;
-      if (best < 0) {
-        best = static_cast<int>(i);
-        continue;
-      }
-      size_t b = slabs[static_cast<size_t>(best)].cap;
-      if (s.cap >= want ? (b < want || s.cap < b) : (b < want && s.cap > b)) best = static_cast<int>(i);
+      if (s.data == nullptr || !s.free || s.cap < need) continue;
+      if (best < 0 || s.cap < slabs[static_cast<size_t>(best)].cap) best = static_cast<int>(i);
     }
     if (best >= 0) slabs[static_cast<size_t>(best)].free = false;
     return best;
@@ -386,7 +382,9 @@ struct State {
       std::lock_guard<std::mutex> lk(mu);
       Slab& s = slabs[static_cast<size_t>(slot)];
       if (s.data == nullptr || !s.delivered) return false;
-      drop = closed || s.cap < lastSize.load();
+      // Dropped too when far bigger than the messages now coming (a stream that got smaller).
+      const size_t last = lastSize.load();
+      drop = closed || s.cap < last || s.cap > 4 * last + (1u << 20);
       if (drop) s = Slab{};
       else {
         s.delivered = false;
@@ -401,11 +399,13 @@ struct State {
     return true;
   }
 
-  // JS thread, after close(): drops the slabs no message holds (held ones go when recycled).
-  void dropFreeSlabs(napi_env env) {
+  // JS thread, after close(): drops the slabs no message holds (held ones go when recycled);
+  // with `delivered` also those JS holds (the receiver object is being collected: nothing will
+  // hand them back; their views keep the memory alive as long as they need it).
+  void dropFreeSlabs(napi_env env, bool delivered = false) {
     std::lock_guard<std::mutex> lk(mu);
     for (size_t i = 0; i < slabs.size(); i++) {
-      if (slabs[i].data != nullptr && slabs[i].free && slabRefs[i] != nullptr) {
+      if (slabs[i].data != nullptr && (slabs[i].free || (delivered && slabs[i].delivered)) && slabRefs[i] != nullptr) {
         slabs[i] = Slab{};
         napi_delete_reference(env, slabRefs[i]);
         slabRefs[i] = nullptr;
@@ -419,10 +419,27 @@ struct State {
     // Only a block with room for a somewhat bigger message: message sizes vary (compressed
     // images), and a slab smaller than the last message is dropped when handed back.
     if (slabMax == 0 || closed || m.size < kMinSlabBytes || m.slot >= 0 || m.cap < m.size + m.size / 16) return Napi::Value();
-    size_t idx = slabs.size(), live = 0;
-    for (size_t i = 0; i < slabs.size(); i++) {
-      if (slabs[i].data != nullptr) live++;
-      else if (idx == slabs.size()) idx = i;
+    size_t idx = slabs.size(), live = 0, small = slabs.size();
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      for (size_t i = 0; i < slabs.size(); i++) {
+        if (slabs[i].data != nullptr) live++;
+        else if (idx == slabs.size()) idx = i;
+        if (slabs[i].data != nullptr && slabs[i].free && slabs[i].cap < m.size) small = i;
+      }
+      if (live >= slabMax && small < slabs.size()) {
+        // A free slab too small for the messages now coming makes way for this block.
+        slabs[small] = Slab{};
+        live--;
+        idx = small;
+      } else {
+        small = slabs.size();
+      }
+    }
+    if (small < slabs.size()) {
+      slabsDropped++;
+      napi_delete_reference(env, slabRefs[small]);
+      slabRefs[small] = nullptr;
     }
     if (live >= slabMax) return Napi::Value();
     size_t cap = m.cap;
@@ -480,12 +497,6 @@ Napi::Value toJs(Napi::Env env, State& st, std::vector<Msg>& msgs) {
       }
       o.Set("data", Napi::Uint8Array::New(env, m.size, slab.As<Napi::ArrayBuffer>(), 0));
       o.Set("slot", Napi::Number::New(env, m.slot));
-      {
-        std::lock_guard<std::mutex> lk(st.mu);
-        st.slabs[static_cast<size_t>(m.slot)].delivered = true;
-      }
-      m.data = nullptr;  // handed over: JS recycles it
-      m.slot = -1;
     } else {
       // The finalizer runs on the JS thread once V8 has collected the Buffer: only then may the
       // block be reused. V8 counts the Buffer's length as external memory itself; the slack is
@@ -510,6 +521,20 @@ Napi::Value toJs(Napi::Env env, State& st, std::vector<Msg>& msgs) {
     std::memcpy(offs.Data(), m.offsets.data(), m.offsets.size() * sizeof(uint32_t));
     o.Set("offsets", offs);
     arr.Set(static_cast<uint32_t>(i), o);
+  }
+  // Handed over only once the whole batch is built (should a step above throw, the caller
+  // gives every message back and JS never sees the array): JS recycles these slabs.
+  {
+    std::lock_guard<std::mutex> lk(st.mu);
+    for (auto& m : msgs) {
+      if (m.slot >= 0) st.slabs[static_cast<size_t>(m.slot)].delivered = true;
+    }
+  }
+  for (auto& m : msgs) {
+    if (m.slot >= 0) {
+      m.data = nullptr;
+      m.slot = -1;
+    }
   }
   return arr;
 }
@@ -613,13 +638,13 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
     gLive.insert(st);
   }
 
-  ~Receiver() override { closeState(Env()); }
+  ~Receiver() override { closeState(Env(), true); }
 
  private:
-  void closeState(napi_env env) {
+  void closeState(napi_env env, bool collected = false) {
     if (!st_) return;
     st_->close();
-    st_->dropFreeSlabs(env);
+    st_->dropFreeSlabs(env, collected);
     std::lock_guard<std::mutex> lk(gLiveMu);
     gLive.erase(st_);
   }

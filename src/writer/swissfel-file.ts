@@ -176,7 +176,9 @@ export class SwissFelFile {
    * a libhdf5 failure creating that channel's datasets makes its value missing and is counted
    * (channelErrorCounts); the other channels are written and rows stay aligned. Throws H5Error
    * only for file-level failures (/general, appending batches, flushing); the row then stays in
-   * memory (a later flush or close retries it) and the object stays closable.
+   * memory (a later flush or close retries it) and the object stays closable. An image row of a
+   * lent message (msg.borrowed) is written at once instead of batched; when that write fails,
+   * the channel's value is counted as an h5_error and the row is missing for that channel.
    */
   write(msg: BsreadMessage): WriteResult {
     this.checkOpen();
