@@ -1,6 +1,6 @@
 // End to end at 100 Hz: the real programs as child processes, as in production.
 //   bsread simulate (5000 float64 scalars + a 1024x1024 uint16 bitshuffle_lz4 camera, 100 Hz)
-//     → sf_bsread_buffer (-b 1000, --quick 300; --buffer_bytes 2G) → sf_bsread_writer (one range)
+//     → sf_bsread_buffer (-b 1000, --quick 600; --buffer_bytes 2G) → sf_bsread_writer (one range)
 // The range is set once the buffer's ring is full (its state in service).
 // The writer is given a range of 60 s (6000 pulses; --quick: 6 s) starting ~2 s after the
 // newest pulse the buffer holds. Reported: rows in the file against the pulses of the range
@@ -268,7 +268,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const pulses = Math.round(seconds * 100);
   // Messages the buffer holds (-b). A buffer in service has a full ring: the range starts only
   // once it is full, as filling it the first time faults in its memory (~1.1 GB here) once.
-  const depth = opts.quick ? 300 : 1000;
+  const depth = opts.quick ? 600 : 1000; // also the deepest a consumer may fall behind
   const dir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
   const path = join(dir, 'range.h5');
   try {
