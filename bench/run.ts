@@ -25,7 +25,8 @@ if (childIndex >= 0) {
   const load = BENCHES[name];
   if (load === undefined) throw new Error(`no benchmark ${name}`);
   const rows = await (await load()).run({ quick });
-  process.stdout.write(JSON.stringify(rows));
+  // NaN (a measure that failed) survives JSON as a string.
+  process.stdout.write(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
 } else {
   // Each benchmark runs in a process of its own: a fresh heap and JIT state, as the programs
   // have in service (in one shared process the writer's format layer ran ~35 % slower after the
@@ -60,7 +61,8 @@ function runChild(name: string): Promise<BenchRow[]> {
         return;
       }
       try {
-        resolve(JSON.parse(Buffer.concat(out).toString()) as BenchRow[]);
+        const nonFinite = new Set(['NaN', 'Infinity', '-Infinity']);
+        resolve(JSON.parse(Buffer.concat(out).toString(), (_k, v: unknown) => (typeof v === 'string' && nonFinite.has(v) ? Number(v) : v)) as BenchRow[]);
       } catch (e) {
         reject(new Error(`benchmark ${name} printed no result: ${(e as Error).message}`));
       }

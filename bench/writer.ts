@@ -183,7 +183,7 @@ async function receiveLoop(loop: Loop, tpl: Template, n: number): Promise<{ seco
  * marks (or the writer is gone); the first poll at or past each mark is taken. The writer
  * answers between slices of writing (at most every 20 ms), so a mark is late by at most that.
  */
-async function watchWritten(port: number, n: number): Promise<[Mark, Mark] | null> {
+async function watchWritten(port: number, n: number, alive: () => boolean): Promise<[Mark, Mark] | null> {
   const targets = sustainedMarks(n);
   const marks: Mark[] = [];
   const deadline = Date.now() + 120_000;
@@ -193,7 +193,11 @@ async function watchWritten(port: number, n: number): Promise<[Mark, Mark] | nul
       const s = (await writerCall(port, 'GET', '/statistics')) as { statistics?: { messages_written?: number } };
       written = s.statistics?.messages_written ?? 0;
     } catch {
-      return null; // the writer has exited (after the last mark, normally)
+      // The writer has exited (after the last mark, normally); a poll that failed while it runs
+      // (a busy machine) is retried.
+      if (!alive()) return null;
+      await new Promise((r) => setTimeout(r, 10));
+      continue;
     }
     const ns = process.hrtime.bigint();
     while (marks.length < 2 && written >= targets[marks.length]!) marks.push({ count: written, ns });
@@ -224,7 +228,7 @@ async function writer(tpl: Template, n: number, path: string): Promise<{ seconds
       5,
     );
     const t0 = process.hrtime.bigint();
-    const progress = watchWritten(port, n);
+    const progress = watchWritten(port, n, () => child?.proc.exitCode === null && child.proc.signalCode === null);
     await Promise.race([sendRange(sock, tpl, 1, n), child.exited]);
     const code = await timeoutAfter(child.exited, 120_000);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
