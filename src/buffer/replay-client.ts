@@ -14,7 +14,7 @@ import * as zmq from 'zeromq';
 import type { MessageFrames } from '../bsread/index.js';
 import { BsreadError, errorMessage } from '../errors.js';
 import { PackedFrameList } from '../bsread/index.js';
-import { messageFrames, NativeStreamReceiver, parseStreamAddress, type NativeMessage, type NativeReceiverOptions } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, parseStreamAddress, type NativeReceiverOptions } from '../transport/index.js';
 import {
   decodePackedMessage,
   parseHelloReply,
@@ -48,7 +48,6 @@ export interface ReplayServiceInfo {
  */
 export class ReplayStreamReceiver {
   private readonly inner: NativeStreamReceiver;
-  private lent: NativeMessage | null = null;
 
   constructor(
     address: string,
@@ -66,9 +65,7 @@ export class ReplayStreamReceiver {
    * With recycleSlabs the frames are lent (`borrowed`): valid until the next receive() or close().
    */
   async receive(): Promise<MessageFrames | null> {
-    if (this.lent !== null) this.inner.release(this.lent);
-    const m = await this.inner.receive();
-    this.lent = m;
+    const m = await this.inner.receiveNext();
     if (m === null) return null;
     const frames = messageFrames(m);
     if (this.framing === 'frames') return frames;
@@ -84,8 +81,6 @@ export class ReplayStreamReceiver {
 
   close(): void {
     this.inner.close();
-    if (this.lent !== null) this.inner.release(this.lent);
-    this.lent = null;
   }
 }
 

@@ -27,6 +27,11 @@ interface NativeStats {
   waitsQueueFull: number;
   queued: number;
   queuedBytes: number;
+  /** recycleSlabs: slabs kept, free among them, dropped so far, messages that outgrew theirs. */
+  slabs?: number;
+  slabsFree?: number;
+  slabsDropped?: number;
+  slabOverflows?: number;
 }
 
 interface AddonReceiver {
@@ -78,6 +83,7 @@ export class NativeStreamReceiver {
   private readonly timeoutMs: number;
   private readonly batchSize: number;
   private pending: NativeMessage[] = [];
+  private lent: NativeMessage | null = null;
   private next = 0;
   private sinceYield = 0;
   private closed = false;
@@ -136,6 +142,17 @@ export class NativeStreamReceiver {
     return out;
   }
 
+  /**
+   * For consumers that are done with a message when they ask for the next one: hands back the
+   * message this method returned last (release), then returns the next, as receive(). With
+   * recycleSlabs, a message is valid until the next call or close().
+   */
+  async receiveNext(): Promise<NativeMessage | null> {
+    if (this.lent !== null) this.release(this.lent);
+    this.lent = await this.receive();
+    return this.lent;
+  }
+
   /** Hands a message's block back for reuse (recycleSlabs); a no-op for other messages and the second time. */
   release(m: NativeMessage): void {
     if (m.slot < 0) return;
@@ -171,6 +188,8 @@ export class NativeStreamReceiver {
     if (this.closed) return;
     this.closed = true;
     for (let i = this.next; i < this.pending.length; i++) this.release(this.pending[i]!);
+    if (this.lent !== null) this.release(this.lent);
+    this.lent = null;
     this.pending = [];
     this.next = 0;
     this.native.close();

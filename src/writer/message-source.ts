@@ -8,7 +8,7 @@ import { openReplay, probeReplayService, type OpenReplayOptions, type ReplayServ
 import { readMainHeader, type MessageFrames } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { messageFrames, NativeStreamReceiver, type NativeMessage, type ReceiveMode } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, type ReceiveMode } from '../transport/index.js';
 
 export type SourceKind = 'replay' | ReceiveMode;
 
@@ -43,15 +43,12 @@ export interface SourceOptions {
 
 class PlainSource implements MessageSource {
   readonly gap = 0;
-  private lent: NativeMessage | null = null;
   constructor(
     readonly kind: ReceiveMode,
     private readonly receiver: NativeStreamReceiver,
   ) {}
   async receive(): Promise<MessageFrames | null> {
-    if (this.lent !== null) this.receiver.release(this.lent);
-    const m = await this.receiver.receive();
-    this.lent = m;
+    const m = await this.receiver.receiveNext();
     return m === null ? null : messageFrames(m);
   }
   async newestPulseId(): Promise<number | null> {
@@ -59,8 +56,6 @@ class PlainSource implements MessageSource {
   }
   async close(): Promise<void> {
     this.receiver.close();
-    if (this.lent !== null) this.receiver.release(this.lent);
-    this.lent = null;
   }
 }
 
