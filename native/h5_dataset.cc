@@ -102,7 +102,7 @@ Hid MakeDapl(Napi::Env env, uint64_t chunkBytes, bool noCache) {
 }
 
 Napi::Value RegisterDataset(Napi::Env env, int64_t file, hid_t id, DsKind kind, NumType type, const std::vector<hsize_t>& rowShape,
-                            uint64_t chunkRows, const std::string& path, bool chunkIsRow = false) {
+                            uint64_t chunkRows, const std::string& path, bool chunkIsRow = false, bool fillNever = false) {
   Object o;
   o.kind = Kind::Dataset;
   o.id = id;
@@ -115,6 +115,7 @@ Napi::Value RegisterDataset(Napi::Env env, int64_t file, hid_t id, DsKind kind, 
   o.rows = 0;
   o.chunkRows = chunkRows;
   o.chunkIsRow = chunkIsRow;
+  o.fillNever = fillNever;
   o.path = path;
   return Napi::Number::New(env, static_cast<double>(Register(std::move(o))));
 }
@@ -164,9 +165,7 @@ Napi::Value CreateNumeric(const Napi::CallbackInfo& info) {
   Hid dapl = MakeDapl(env, chunkBytes, gathered);
   hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), NumTypeH5(type), space, lcpl, dcpl, dapl), "H5Dcreate2", path);
   bool chunkIsRow = chunk[0] == 1 && std::equal(rowShape.begin(), rowShape.end(), chunk.begin() + 1);
-  Napi::Value handle = RegisterDataset(env, fh, id, DsKind::Numeric, type, rowShape, chunk[0], path, chunkIsRow);
-  Lookup(env, static_cast<int64_t>(handle.As<Napi::Number>().Int64Value()), Kind::Dataset, fn).fillNever = gathered;
-  return handle;
+  return RegisterDataset(env, fh, id, DsKind::Numeric, type, rowShape, chunk[0], path, chunkIsRow, gathered);
 }
 
 // h5DatasetCreateString(file, path, chunkRows) -> dataset handle: 1-D, unlimited, vlen UTF-8.
@@ -430,7 +429,8 @@ Napi::Value WriteChunks(const Napi::CallbackInfo& info) {
 // Zero rows Resize writes at most to grow a dataset without fill value (1 GiB: 134 M float64 rows).
 constexpr uint64_t kMaxZeroGrowthBytes = 1ull << 30;
 
-// h5DatasetResize(dataset, rows): sets the first dimension (truncate or grow with fill values).
+// h5DatasetResize(dataset, rows): sets the first dimension (truncate, or grow: with the fill value,
+// or, for datasets without one on disk, by writing zero rows).
 Napi::Value Resize(const Napi::CallbackInfo& info) {
   const char* fn = "h5DatasetResize";
   Args a(info, fn);

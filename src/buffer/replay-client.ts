@@ -13,8 +13,7 @@
 import * as zmq from 'zeromq';
 import type { MessageFrames } from '../bsread/index.js';
 import { BsreadError, errorMessage } from '../errors.js';
-import { PackedFrameList } from '../bsread/index.js';
-import { messageFrames, NativeStreamReceiver, parseStreamAddress, type NativeReceiverOptions } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, parseStreamAddress, uint8Views, type NativeReceiverOptions } from '../transport/index.js';
 import {
   decodePackedMessage,
   parseHelloReply,
@@ -67,10 +66,9 @@ export class ReplayStreamReceiver {
   async receive(): Promise<MessageFrames | null> {
     const m = await this.inner.receiveNext();
     if (m === null) return null;
-    const frames = messageFrames(m);
-    if (this.framing === 'frames') return frames;
+    if (this.framing === 'frames') return messageFrames(m);
     // packed: the two ZeroMQ frames [offsets, data] back to back in one block
-    const decoded = decodePackedMessage(frames instanceof PackedFrameList ? frames.toArray() : frames);
+    const decoded = decodePackedMessage(uint8Views(m));
     if (typeof decoded !== 'string') {
       decoded.borrowed = m.slot >= 0;
       return decoded;
