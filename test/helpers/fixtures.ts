@@ -1,11 +1,12 @@
-// Loads the shared bsread fixtures (/work/shared/fixtures, i.e. ../shared/fixtures from the
-// package root): real messages from PSI's Python sender plus what its receiver decoded.
+// Loads the bsread fixtures in test/fixtures (found from the package root, so the compiled
+// tests under dist/test read the same files): real messages from PSI's Python sender plus what
+// its receiver decoded. Their format is described in test/fixtures/README.md.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/native/addon.js';
 import type { Compression } from '../../src/bsread/index.js';
 
-/** The decoded value of one channel, as the fixtures write it (see fixtures/README.md). */
+/** The decoded value of one channel, as the fixtures write it (see test/fixtures/README.md). */
 export type FixtureValue =
   | number
   | string
@@ -34,8 +35,9 @@ export interface FixtureFile {
   messages: FixtureMessage[];
 }
 
+/** `<package root>/test/fixtures`: the JSON files are not compiled, so dist/ has no copy. */
 export function fixturesDir(): string {
-  return join(packageRoot(), '..', 'shared', 'fixtures');
+  return join(packageRoot(), 'test', 'fixtures');
 }
 
 interface RawFile {
