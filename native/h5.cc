@@ -168,9 +168,35 @@ Napi::Array ReadStringValues(Napi::Env env, hid_t fileType, hid_t space, uint64_
 
 // ---- element types --------------------------------------------------------------------------
 
-static const char* const kTypeNames[kNumTypeCount] = {"int8",  "uint8",  "int16", "uint16",  "int32",
-                                                      "uint32", "int64", "uint64", "float32", "float64"};
-static const size_t kTypeSizes[kNumTypeCount] = {1, 1, 2, 2, 4, 4, 8, 8, 4, 8};
+static const char* const kTypeNames[kNumTypeCount] = {"int8",  "uint8",  "int16", "uint16",  "int32",  "uint32",
+                                                      "int64", "uint64", "float32", "float64", "bool"};
+static const size_t kTypeSizes[kNumTypeCount] = {1, 1, 2, 2, 4, 4, 8, 8, 4, 8, 1};
+
+// The boolean enum, made once (on the thread that owns libhdf5) and kept for the process.
+static hid_t BoolType() {
+  static hid_t type = -1;
+  if (type < 0) {
+    hid_t t = H5Tenum_create(H5T_STD_I8LE);
+    int8_t v = 0;
+    if (t >= 0 && H5Tenum_insert(t, "FALSE", &v) >= 0) {
+      v = 1;
+      if (H5Tenum_insert(t, "TRUE", &v) >= 0 && H5Tlock(t) >= 0) type = t;
+    }
+    if (type < 0 && t >= 0) H5Tclose(t);
+  }
+  return type;
+}
+
+// Whether an enum type is the boolean one: int8 base, exactly FALSE = 0 and TRUE = 1.
+static bool IsBoolEnum(hid_t type) {
+  if (H5Tget_size(type) != 1 || H5Tget_nmembers(type) != 2) return false;
+  int8_t v = 0;
+  if (H5Tenum_valueof(type, "FALSE", &v) < 0 || v != 0 || H5Tenum_valueof(type, "TRUE", &v) < 0 || v != 1) {
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+  }
+  return true;
+}
 
 const char* NumTypeName(NumType t) { return kTypeNames[static_cast<int>(t)]; }
 size_t NumTypeSize(NumType t) { return kTypeSizes[static_cast<int>(t)]; }
@@ -187,15 +213,12 @@ hid_t NumTypeH5(NumType t) {
     case NumType::Uint64: return H5T_STD_U64LE;
     case NumType::Float32: return H5T_IEEE_F32LE;
     case NumType::Float64: return H5T_IEEE_F64LE;
+    case NumType::Bool: return BoolType();
   }
   return H5T_STD_U8LE;
 }
 
 bool ParseNumType(const std::string& name, NumType* out) {
-  if (name == "bool") {
-    *out = NumType::Uint8;
-    return true;
-  }
   for (int i = 0; i < kNumTypeCount; i++) {
     if (name == kTypeNames[i]) {
       *out = static_cast<NumType>(i);
@@ -223,14 +246,9 @@ bool NumTypeFromH5(hid_t type, NumType* out) {
     if (size == 8) { *out = NumType::Float64; return true; }
     return false;
   }
-  if (cls == H5T_ENUM) {
-    // h5py stores numpy bool as an int8 enum {FALSE, TRUE}; read it as its base integer.
-    Hid base(H5Tget_super(type), H5Tclose);
-    if (base.get() < 0) {
-      H5Eclear2(H5E_DEFAULT);
-      return false;
-    }
-    return NumTypeFromH5(base, out);
+  if (cls == H5T_ENUM && IsBoolEnum(type)) {
+    *out = NumType::Bool;
+    return true;
   }
   return false;
 }

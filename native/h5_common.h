@@ -98,14 +98,15 @@ Napi::Array DimsToJs(Napi::Env env, const std::vector<hsize_t>& dims);
 
 // ---- element types --------------------------------------------------------------------------
 
-enum class NumType : int { Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float32, Float64 };
-constexpr int kNumTypeCount = 10;
+enum class NumType : int { Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float32, Float64, Bool };
+constexpr int kNumTypeCount = 11;
 const char* NumTypeName(NumType t);
 size_t NumTypeSize(NumType t);
 // The little-endian standard type (H5T_STD_*LE / H5T_IEEE_F*LE): used for file AND memory,
-// since our buffers always hold little-endian bytes.
+// since our buffers always hold little-endian bytes. Bool is h5py's boolean: an enum over int8
+// {FALSE = 0, TRUE = 1}, which h5py reads as numpy bool (and the original writer stored).
 hid_t NumTypeH5(NumType t);
-// Parses 'int8'...'float64' and 'bool' (stored as uint8); false for anything else.
+// Parses 'int8'...'float64' and 'bool'; false for anything else.
 bool ParseNumType(const std::string& name, NumType* out);
 // Maps an HDF5 numeric datatype to ours; false for non-numeric or unusual sizes.
 bool NumTypeFromH5(hid_t type, NumType* out);

@@ -40,13 +40,16 @@ function u32(frame: Uint8Array, little: boolean): number {
 }
 
 /**
- * Whether a value frame carries a value (§4.3): not empty, and for compressed frames a declared
- * size other than 0. Never throws; a frame too short to have a header counts as present (its
+ * Whether a value frame carries a value (§4.3): not empty, and for compressed numeric frames a
+ * declared size other than 0. A compressed string frame that declares 0 bytes is the empty
+ * string `""` (PSI's sender compresses "" to a 12-byte bitshuffle_lz4 or 4-byte lz4 blob), not
+ * a missing value. Never throws; a frame too short to have a header counts as present (its
  * decode then reports the problem).
  */
-export function framePresent(compression: ChannelDef['compression'] | undefined, frame: Uint8Array): boolean {
+export function framePresent(compression: ChannelDef['compression'] | undefined, frame: Uint8Array, type?: ChannelDef['type']): boolean {
   const n = frame.length;
   if (n === 0) return false;
+  if (type === 'string') return true;
   if (compression === 'bitshuffle_lz4' && n >= 8) {
     for (let i = 0; i < 8; i++) if (frame[i] !== 0) return true;
     return false;
@@ -89,7 +92,7 @@ export function declaredSize(def: ChannelDef, frame: Uint8Array): number {
  * null when missing. Checks the size against type × shape for non-string channels.
  */
 export function rawValueBytes(def: ChannelDef, frame: Uint8Array, maxValueBytes = DEFAULT_MAX_VALUE_BYTES): Uint8Array | null {
-  if (!framePresent(def.compression, frame)) return null;
+  if (!framePresent(def.compression, frame, def.type)) return null;
   const isString = def.type === 'string';
   const want = isString ? -1 : expectedBytes(def);
   let bytes: Uint8Array;

@@ -293,7 +293,7 @@ export class BsreadMessage {
     const compression = d.invalid === undefined ? d.compression : undefined;
     // Uncompressed (or unusable): present when not empty, known without a view.
     if (this.packed !== null && compression !== 'bitshuffle_lz4' && compression !== 'lz4') return this.packed.frameLength(2 + 2 * i) > 0;
-    return framePresent(compression, this.frame(2 + 2 * i));
+    return framePresent(compression, this.frame(2 + 2 * i), d.invalid === undefined ? d.type : undefined);
   }
 
   /** The decoded value (see ChannelValue), or null when missing. Throws MalformedMessageError. */

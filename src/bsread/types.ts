@@ -60,7 +60,7 @@ export interface TypeInfo {
   readonly size: 1 | 2 | 4 | 8;
   /** Typed array holding decoded elements (bool: 0/1 in a Uint8Array; string: UTF-8 bytes). */
   readonly array: TypedArrayConstructor;
-  /** numpy dtype name as bsread_python 1.4.2 decodes it (bool is uint8 there); the JSON "dtype". */
+  /** numpy dtype name as PSI's bsread decoder gives it; the JSON "dtype". */
   readonly numpy: string;
   /** HDF5 type the SwissFEL writer stores (§5.1); strings are variable-length UTF-8. */
   readonly hdf5: string;
@@ -88,7 +88,7 @@ function info(
 }
 
 export const TYPES: Readonly<Record<BsreadType, TypeInfo>> = Object.freeze({
-  bool: info('bool', 1, Uint8Array, 'uint8', 'H5T_STD_U8LE'),
+  bool: info('bool', 1, Uint8Array, 'bool', 'H5T_ENUM {H5T_STD_I8LE; FALSE 0; TRUE 1} (h5py bool)'),
   int8: info('int8', 1, Int8Array, 'int8', 'H5T_STD_I8LE'),
   uint8: info('uint8', 1, Uint8Array, 'uint8', 'H5T_STD_U8LE'),
   int16: info('int16', 2, Int16Array, 'int16', 'H5T_STD_I16LE'),

@@ -11,10 +11,13 @@ import { nativeH5, type Handle, type NativeErrorFields, type NativeH5, type Nati
 
 /** bsread numeric type names; HDF5 stores them little-endian (H5T_STD_*LE, H5T_IEEE_F*LE). */
 export type NumericType = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
-/** What a dataset can be created with: a numeric type, or 'bool' (stored as uint8). */
+/**
+ * What a dataset can be created with: a numeric type, or 'bool', stored as h5py stores numpy
+ * bool (an enum over int8, FALSE = 0 and TRUE = 1), so that h5py reads it back as bool.
+ */
 export type ElementType = NumericType | 'bool';
-/** The element type of a stored dataset as read back. */
-export type StoredType = NumericType | 'vlen_string' | 'fixed_string' | 'other';
+/** The element type of a stored dataset as read back ('bool': that enum; read as 0/1 bytes). */
+export type StoredType = ElementType | 'vlen_string' | 'fixed_string' | 'other';
 
 export const NUMERIC_TYPES: readonly NumericType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64'];
 
@@ -141,11 +144,11 @@ function closedError(what: string): H5Error {
 }
 
 function toStoredType(t: string): StoredType {
-  return (NUMERIC_TYPES as readonly string[]).includes(t) || t === 'vlen_string' || t === 'fixed_string' ? (t as StoredType) : 'other';
+  return Object.hasOwn(TYPE_SIZES, t) || t === 'vlen_string' || t === 'fixed_string' ? (t as StoredType) : 'other';
 }
 
 function checkType(type: unknown, fn: string): ElementType {
-  if (typeof type !== 'string' || !(type in TYPE_SIZES)) throw new TypeError(`${fn}: unknown element type ${String(type)}`);
+  if (typeof type !== 'string' || !Object.hasOwn(TYPE_SIZES, type)) throw new TypeError(`${fn}: unknown element type ${String(type)}`);
   return type as ElementType;
 }
 
@@ -156,13 +159,14 @@ function checkShape(shape: unknown, fn: string, what: string): readonly number[]
   return shape as readonly number[];
 }
 
-function typedArrayOf(type: NumericType, buf: Buffer): NumericArray {
+function typedArrayOf(type: ElementType, buf: Buffer): NumericArray {
   // Copy into a fresh, aligned ArrayBuffer.
   const ab = new ArrayBuffer(buf.length);
   new Uint8Array(ab).set(buf);
   switch (type) {
     case 'int8': return new Int8Array(ab);
-    case 'uint8': return new Uint8Array(ab);
+    case 'uint8':
+    case 'bool': return new Uint8Array(ab);
     case 'int16': return new Int16Array(ab);
     case 'uint16': return new Uint16Array(ab);
     case 'int32': return new Int32Array(ab);

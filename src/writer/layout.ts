@@ -180,7 +180,7 @@ export const STRING_CHUNK_ROWS = 4096;
 // ---------------------------------------------------------------------------------------------
 // Definitions → datasets
 
-/** HDF5 element type of a numeric bsread type (§5.1; bool is stored as uint8). */
+/** HDF5 element type of a numeric bsread type (§5.1; bool as h5py's boolean enum, as the original). */
 export function hdf5Type(def: ChannelDef): NumericType | 'bool' {
   if (def.type === 'string') throw new TypeError(`channel ${def.name}: string has no numeric HDF5 type`);
   return def.type;

@@ -1,7 +1,10 @@
 // The SwissFEL file format (protocol §8.1, §8.2): decoded bsread messages in, one row per
 // message for every channel, in the layout sf_bsread_writer produced, with these deliberate fixes:
-// - channels are matched by name, not by index: a channel appearing midway gets fill rows before
-//   it, one that leaves the header gets missing rows from then on (the original died);
+// - channels are matched by name, not by index: a channel appearing midway gets rows (earlier
+//   pulse ids, not present) before it, one that leaves the header gets missing rows from then
+//   on (the original died);
+// - every row's pulse_id is the message's pulse id, value or not (a missing or malformed value
+//   has is_data_present 0), so channels join by pulse id;
 // - definitions are compared on every message whose value is present (§11 item 8);
 // - a malformed value of one channel is written as missing and counted, the rest of the
 //   message is written (the original's thread died);
@@ -205,7 +208,7 @@ export class SwissFelFile {
           errors++;
         }
       }
-      for (const ch of plan.absent) ch.recordMissing();
+      for (const ch of plan.absent) ch.recordMissing(pid);
     } catch (e) {
       // Leave every channel at `row` rows: what this message recorded is only in memory.
       for (const ch of this.channels.values()) if (ch.rows > row) ch.setRows(row);
@@ -349,13 +352,13 @@ export class SwissFelFile {
         }
       }
       if (!msg.isPresent(i)) {
-        ch.recordMissing();
+        ch.recordMissing(pid);
         return null;
       }
       if (entry !== ch.lastEntry) {
         const problem = this.checkDefinition(ch, entry, msg, i);
         if (problem !== null) {
-          ch.recordMissing();
+          ch.recordMissing(pid);
           return problem === MISSING ? null : problem;
         }
       }
@@ -363,7 +366,7 @@ export class SwissFelFile {
         ch.pulseId.pushInt64(pid);
         ch.present.pushU8(1);
       } else {
-        ch.pulseId.pushZero();
+        ch.pulseId.pushInt64(pid);
         ch.present.pushU8(0);
       }
       return null;
@@ -371,7 +374,7 @@ export class SwissFelFile {
       const kind = e instanceof MalformedMessageError ? e.kind : e instanceof H5Error ? 'h5_error' : 'internal_error';
       // Whatever was recorded for this row is only buffered: drop it, then record a missing row.
       if (ch.rows > row || (ch.data !== null && ch.data.rows > row)) ch.setRows(row);
-      ch.recordMissing();
+      ch.recordMissing(pid);
       return kind;
     }
   }
@@ -426,7 +429,7 @@ export class SwissFelFile {
           continue;
         }
         try {
-          ch = new Channel(this.file, name, this.rowCount);
+          ch = new Channel(this.file, name, this.rowPulseIds.subarray(0, this.rowCount));
         } catch (e) {
           // libhdf5 refused the group or its datasets: this channel only is not written (the
           // plan is rebuilt, and creation retried, when the set of channels changes).

@@ -15,6 +15,9 @@
 //                   store, a legal missing value): written like a good message;
 //   layer 'control' htype not bsr_m: the buffer counts not_data, the writer control_messages;
 //   layer 'early'   pulse id 0: valid, but before any range: the writer discards it as early.
+//   layer 'repeat'  a later copy of a pulse id already written (other values, maybe a damaged
+//                   channel): the buffer forwards it; the writer counts it as repeated and never
+//                   lets it replace or shift the row written first.
 //
 // `kinds` lists the malformed kinds the receiver may report; most mutations have exactly one.
 // Mutations that consume a pulse id (channel, good) produce one row of the file each.
@@ -51,7 +54,7 @@ export class Rng {
   }
 }
 
-export type Layer = 'main' | 'message' | 'channel' | 'good' | 'control' | 'early';
+export type Layer = 'main' | 'message' | 'channel' | 'good' | 'control' | 'early' | 'repeat';
 
 /** The test stream's channels, in frame order: value frame 2+2i, timestamp frame 3+2i. */
 export const FUZZ_CHANNELS = ['SCALAR', 'PAIR', 'TEXT', 'IMG', 'LZ'] as const;
@@ -252,6 +255,20 @@ export const MUTATIONS: readonly MutationSpec[] = [
       return withFrame(c, valueFrame('LZ'), f);
     },
   },
+  { name: 'val_text_bad_utf8', layer: 'channel', channel: 'TEXT', kinds: ['bad_field'], weight: 1, apply: (c) => withFrame(c, valueFrame('TEXT'), Buffer.from([0x70, 0xff, 0xfe, 0x31])) },
+  // --- a later copy of an earlier pulse id (fuzzPlan picks the id): discarded, counted ---
+  { name: 'repeat_changed', layer: 'repeat', kinds: [], weight: 2, apply: (c) => withFrame(c, valueFrame('TEXT'), Buffer.from('dup')) },
+  {
+    name: 'repeat_damaged',
+    layer: 'repeat',
+    kinds: [],
+    weight: 1,
+    apply: (c) => {
+      const f = Buffer.from(c.frames[valueFrame('IMG')]!);
+      f.writeBigInt64BE(2n ** 40n, 0); // the issue's 2^40-byte claim
+      return withFrame(c, valueFrame('IMG'), f);
+    },
+  },
   { name: 'val_lz4_truncated', layer: 'channel', channel: 'LZ', kinds: ['decompress', 'size_mismatch'], weight: 1, apply: (c) => withFrame(c, valueFrame('LZ'), c.frames[valueFrame('LZ')]!.subarray(0, c.rng.int(1, c.frames[valueFrame('LZ')]!.length - 1))) },
   // --- valid by the protocol: written ---
   { name: 'good_wrong_hash', layer: 'good', kinds: [], weight: 2, apply: (c) => withMain(c, { hash: c.rng.hex32() }) },
@@ -308,7 +325,9 @@ export function fuzzPlan(seed: number, count: number, firstPulseId: number, badF
       mutation ??= MUTATIONS[MUTATIONS.length - 1]!;
     }
     const row = mutation === null || mutation.layer === 'channel' || mutation.layer === 'good';
-    items.push({ index: i, mutation, pulseId: pulse, row, seed: Math.floor(rng.next() * 2 ** 32) });
+    // A repeat carries one of the last (up to) 50 pulse ids already written.
+    const pulseId = mutation?.layer === 'repeat' ? pulse - 1 - Math.floor(rng.next() * Math.min(50, pulse - firstPulseId)) : pulse;
+    items.push({ index: i, mutation, pulseId, row, seed: Math.floor(rng.next() * 2 ** 32) });
     if (row) pulse++;
   }
   return items;
@@ -365,7 +384,7 @@ export function expectationOf(plan: readonly FuzzItem[]): FuzzExpectation {
     rows: 0,
     firstPulseId: plan[0]!.pulseId,
     lastPulseId: plan[0]!.pulseId,
-    layers: { main: 0, message: 0, channel: 0, good: 0, control: 0, early: 0, plain: 0 },
+    layers: { main: 0, message: 0, channel: 0, good: 0, control: 0, early: 0, repeat: 0, plain: 0 },
     byMutation: {},
     bufferMalformed: {},
     bufferNotData: 0,
@@ -412,6 +431,7 @@ export function expectationOf(plan: readonly FuzzItem[]): FuzzExpectation {
         e.bufferNotData++;
         break;
       case 'early':
+      case 'repeat':
         break;
     }
   }

@@ -10,7 +10,11 @@
 //     buffer) counts exactly the message-level faults; both count every channel-level fault by
 //     kind in channel_errors;
 //   - both files hold exactly one row per pulse id of the range, the faulty channel of a channel
-//     fault marked missing and every other value as sent (h5py).
+//     fault marked missing and every other value as sent (h5py);
+//   - row k of EVERY channel's pulse_id is the k-th pulse of the range, whether that channel had
+//     a value, a malformed value or none (a reader joins channels by pulse_id);
+//   - later copies of written pulse ids (repeat layer) are counted and change no row.
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +52,7 @@ interface Stats {
   messages_received: number;
   messages_written: number;
   discarded_before_start: number;
+  discarded_repeated: number;
   control_messages: number;
   malformed: Record<string, number>;
   channel_errors: Record<string, number>;
@@ -56,7 +61,8 @@ const stats = async (w: Writer): Promise<Stats> => (await w.call('GET', '/statis
 
 interface FileView {
   rows: number;
-  pulse_ids: number[];
+  /** Per channel, its pulse_id dataset. */
+  pulse_ids: Record<string, number[]>;
   present: Record<string, number[]>;
   scalar: number[];
   pair: number[][];
@@ -70,10 +76,12 @@ interface FileView {
 const READ = `
 f = h5py.File(path, "r")
 chs = ${JSON.stringify(FUZZ_CHANNELS)}
-pids = np.max(np.stack([f["/data/%s/pulse_id" % c][:] for c in chs]), axis=0)
+pid_of = {c: f["/data/%s/pulse_id" % c][:] for c in chs}
+# The pulse each row must hold: the range is consecutive from FIRST_PULSE.
+pids = np.arange(len(pid_of["SCALAR"])) + ${FIRST_PULSE}
 present = {c: f["/data/%s/is_data_present" % c][:] for c in chs}
 text = [s.decode() if isinstance(s, bytes) else s for s in f["/data/TEXT/data"][:]]
-text_ok = sum(1 for i, s in enumerate(text) if present["TEXT"][i] and (s == "p%d" % pids[i] or len(s) > 1000))
+text_ok = sum(1 for i, s in enumerate(text) if ((s == "p%d" % pids[i] or len(s) > 1000) if present["TEXT"][i] else s == ""))
 img_ok = 0
 try:
     img = f["/data/IMG/data"][:]
@@ -84,7 +92,7 @@ except Exception as e:
     img_ok = "IMG unreadable: %s" % e
 result = {
   "rows": int(len(pids)),
-  "pulse_ids": pids,
+  "pulse_ids": pid_of,
   "present": present,
   "scalar": f["/data/SCALAR/data"][:, 0],
   "pair": f["/data/PAIR/data"][:],
@@ -100,10 +108,12 @@ function checkFile(name: string, f: FileView, e: FuzzExpectation): void {
   assert.equal(f.rows, e.rows, `${name}: rows`);
   const problems: string[] = [];
   let imgPresent = 0;
+  for (const c of FUZZ_CHANNELS) assert.equal(f.pulse_ids[c]!.length, e.rows, `${name}: ${c}/pulse_id rows`);
   for (let i = 0; i < f.rows; i++) {
     const p = e.firstPulseId + i;
-    if (f.pulse_ids[i] !== p) {
-      problems.push(`row ${i}: pulse id ${f.pulse_ids[i]}, expected ${p}`);
+    const wrong = FUZZ_CHANNELS.filter((c) => f.pulse_ids[c]![i] !== p);
+    if (wrong.length > 0) {
+      problems.push(`row ${i}: pulse_id ${wrong.map((c) => `${c}=${f.pulse_ids[c]![i]}`).join(' ')}, expected ${p} in every channel`);
       if (problems.length > 10) break;
       continue;
     }
@@ -116,7 +126,7 @@ function checkFile(name: string, f: FileView, e: FuzzExpectation): void {
     if (missing !== 'SCALAR' && f.scalar[i] !== p * 1.5) problems.push(`pulse ${p}: SCALAR ${f.scalar[i]}`);
     if (missing !== 'PAIR' && (f.pair[i]![0] !== p || f.pair[i]![1] !== -p)) problems.push(`pulse ${p}: PAIR ${JSON.stringify(f.pair[i])}`);
     if (missing !== 'LZ' && f.lz[i]!.some((v, k) => v !== p + k)) problems.push(`pulse ${p}: LZ ${JSON.stringify(f.lz[i])}`);
-    const tl = e.textLength.get(p) ?? `p${p}`.length;
+    const tl = missing === 'TEXT' ? 0 : (e.textLength.get(p) ?? `p${p}`.length);
     if (f.text_len[i] !== tl) problems.push(`pulse ${p}: TEXT length ${f.text_len[i]}, expected ${tl}`);
     if (problems.length > 10) break;
   }
@@ -155,7 +165,7 @@ test(`fuzz: ${COUNT} messages (seed ${SEED}) into a buffer and two writers: noth
   // Messages writer B can get: everything that passes the buffer and is in the replayed range.
   const reachesB = (i: number): boolean => {
     const m = plan[i]!.mutation;
-    return m === null || m.layer === 'message' || m.layer === 'channel' || m.layer === 'good';
+    return m === null || m.layer === 'message' || m.layer === 'channel' || m.layer === 'good' || m.layer === 'repeat';
   };
   const pids = { buffer: buffer.child.pid!, writerA: wA.proc.child.pid!, writerB: wB.proc.child.pid! };
   const rss: Record<string, { at20: number; end: number }> = {};
@@ -192,6 +202,9 @@ test(`fuzz: ${COUNT} messages (seed ${SEED}) into a buffer and two writers: noth
   problems.push(...checkKinds('writer A channel_errors', sA.channel_errors, e.channelErrors));
   problems.push(...checkKinds('writer B channel_errors', sB.channel_errors, e.channelErrors));
   if (sA.control_messages !== e.layers.control) problems.push(`writer A control_messages ${sA.control_messages}, expected ${e.layers.control}`);
+  for (const [w, st] of [['A', sA], ['B', sB]] as const) {
+    if (st.discarded_repeated !== e.layers.repeat) problems.push(`writer ${w} discarded_repeated ${st.discarded_repeated}, expected ${e.layers.repeat}`);
+  }
   if (sA.discarded_before_start !== e.layers.early) problems.push(`writer A discarded_before_start ${sA.discarded_before_start}, expected ${e.layers.early}`);
   if (sA.messages_written !== e.rows - 1 || sB.messages_written !== e.rows - 1) problems.push(`written A ${sA.messages_written} B ${sB.messages_written}, expected ${e.rows - 1}`);
   for (const [k, r] of Object.entries(rss)) if (!(r.end - r.at20 <= RSS_GROWTH_LIMIT_KB)) problems.push(`${k} RSS grew from ${r.at20} kB to ${r.end} kB`);

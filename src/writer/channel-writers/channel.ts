@@ -33,11 +33,15 @@ export class Channel {
   readonly retired: DataWriter[] = [];
   private readonly usedK = new Set<number>();
 
-  /** Creates the group and pulse_id / is_data_present with `rowsBefore` fill rows. */
+  /**
+   * Creates the group, pulse_id and is_data_present. `earlierPulseIds` are the pulse ids of the
+   * rows written before this channel appeared: its pulse_id carries them (a reader that joins
+   * channels by pulse_id finds every row), is_data_present is 0 there.
+   */
   constructor(
     private readonly file: H5File,
     name: string,
-    rowsBefore: number,
+    earlierPulseIds: Float64Array,
   ) {
     this.name = name;
     file.group(channelGroup(name));
@@ -53,8 +57,9 @@ export class Channel {
       { type: 'uint8', rowShape: [], chunkRows: PRESENT_CHUNK_ROWS },
       batchRowsFor(1, PRESENT_CHUNK_ROWS),
     );
+    const rowsBefore = earlierPulseIds.length;
     if (rowsBefore > 0) {
-      this.pulseId.setRows(rowsBefore);
+      for (let r = 0; r < rowsBefore; r++) this.pulseId.pushInt64(earlierPulseIds[r]!);
       this.present.setRows(rowsBefore);
     }
   }
@@ -119,10 +124,13 @@ export class Channel {
     this.data = fresh;
   }
 
-  /** Records a missing row in every dataset. */
-  recordMissing(): void {
+  /**
+   * Records a row without a value (missing, malformed or not writable): fill value in `data`,
+   * is_data_present 0, and the message's pulse id like every other row.
+   */
+  recordMissing(pulseId: number): void {
     this.data?.appendMissing();
-    this.pulseId.pushZero();
+    this.pulseId.pushInt64(pulseId);
     this.present.pushU8(0);
   }
 

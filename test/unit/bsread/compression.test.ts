@@ -493,7 +493,11 @@ test('corrupt lz4 frames are rejected', () => {
   assertCompressionError(() => lz4Decompress(huge, 'big'));
   assertCompressionError(() => lz4Decompress(frame, 'big', 100), /limit of 100/);
   assertCompressionError(() => lz4Decompress(Buffer.concat([frame.subarray(0, 4), randomBytes(200, 9)]), 'big'));
-  assertCompressionError(() => lz4Decompress(hex('00 00 00 00'), 'little'));
+  assertCompressionError(() => lz4Decompress(hex('01 00 00 00'), 'little')); // 1 byte declared, no block
+});
+
+test('an lz4 frame of only the prefix 0 is an empty value (PSI\'s sender compresses "" to it)', () => {
+  for (const order of ['little', 'big'] as const) assert.equal(lz4Decompress(hex('00 00 00 00'), order).length, 0);
 });
 
 test('bitshuffleLz4Check gives the verdict of a full decode, for valid blobs and random corruptions', () => {

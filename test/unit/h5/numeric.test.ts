@@ -98,7 +98,7 @@ for n in ${JSON.stringify(names)}:
   }
 });
 
-test('values are little-endian as h5py interprets them; bool is stored as uint8', async () => {
+test('values are little-endian as h5py interprets them; bool is h5py\'s boolean (numpy bool)', async () => {
   const dir = tempDir();
   const path = join(dir, 'values.h5');
   const file = H5File.create(path);
@@ -109,13 +109,15 @@ test('values are little-endian as h5py interprets them; bool is stored as uint8'
   file.createNumericDataset('/f64', { type: 'float64', rowShape: [] }).append(new Float64Array([Math.PI, -1e300]));
   const b = file.createNumericDataset('/bool', { type: 'bool', rowShape: [] });
   b.append(Uint8Array.from([1, 0, 1]));
-  assert.equal(file.read('/bool').type, 'uint8');
+  assert.equal(file.read('/bool').type, 'bool');
+  assert.deepEqual([...(file.read('/bool').data as Buffer)], [1, 0, 1]);
   file.close();
-  const r = await h5py<Record<string, { dtype: string; v: unknown; s: string }>>(
+  const r = await h5py<Record<string, { dtype: string; v: unknown; s: string }> & { bool_mask?: number[] }>(
     path,
     `
 f = h5py.File(path, 'r')
 result = {n: dict(dtype=f[n].dtype.str, v=f[n][()], s=str(f[n][()].tolist())) for n in ['i16','u64','i64','f32','f64','bool']}
+result['bool_mask'] = np.arange(3)[f['bool'][()]].tolist()
 `,
   );
   assert.deepEqual(r['i16']!.v, [1, -2, 258, -32768, 32767]);
@@ -123,8 +125,10 @@ result = {n: dict(dtype=f[n].dtype.str, v=f[n][()], s=str(f[n][()].tolist())) fo
   assert.equal(r['i64']!.s, '[[-9223372036854775808, 9223372036854775807]]');
   assert.deepEqual(r['f32']!.v, [1.5, -0.25]);
   assert.deepEqual(r['f64']!.v, [Math.PI, -1e300]);
-  assert.equal(r['bool']!.dtype, '|u1');
-  assert.deepEqual(r['bool']!.v, [1, 0, 1]);
+  assert.equal(r['bool']!.dtype, '|b1');
+  assert.deepEqual(r['bool']!.v, [true, false, true]);
+  // What analysis code does with it: a mask selects, it does not index.
+  assert.deepEqual(r['bool_mask'], [0, 2]);
 });
 
 test('append takes all whole rows when rows is omitted; an empty append is a no-op', () => {

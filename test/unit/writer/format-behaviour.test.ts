@@ -37,7 +37,7 @@ test('seed test: a channel missing for 10 messages then present for 10 → data 
   const d = await dump(path);
   assert.deepEqual(d['data/B/data']!.shape, [20, 1]);
   assert.deepEqual(d['data/B/data']!.value, Array.from({ length: 20 }, (_, p) => [p < 10 ? 0 : p]));
-  assert.deepEqual(d['data/B/pulse_id']!.value, Array.from({ length: 20 }, (_, p) => (p < 10 ? 0 : 100 + p)));
+  assert.deepEqual(d['data/B/pulse_id']!.value, Array.from({ length: 20 }, (_, p) => 100 + p));
   assert.deepEqual(d['data/B/is_data_present']!.value, Array.from({ length: 20 }, (_, p) => (p < 10 ? 0 : 1)));
   assert.deepEqual(d['data/A/pulse_id']!.value, Array.from({ length: 20 }, (_, p) => 100 + p));
 });
@@ -72,10 +72,10 @@ test('channels are matched by name: appearing midway, disappearing, reordered he
   const d = await dump(path);
   assert.deepEqual(d['data/A/data']!.value, [[1], [2], [3], [4], [5]]);
   assert.deepEqual(d['data/B/data']!.value, [[0], [0], [300], [400], [500]]);
-  assert.deepEqual(d['data/B/pulse_id']!.value, [0, 0, 3, 4, 5]);
+  assert.deepEqual(d['data/B/pulse_id']!.value, [1, 2, 3, 4, 5]); // earlier rows carry their pulse ids too
   assert.deepEqual(d['data/B/is_data_present']!.value, [0, 0, 1, 1, 1]);
   assert.deepEqual(d['data/C/data']!.value, [[10], [20], [0], [0], [50]]);
-  assert.deepEqual(d['data/C/pulse_id']!.value, [1, 2, 0, 0, 5]);
+  assert.deepEqual(d['data/C/pulse_id']!.value, [1, 2, 3, 4, 5]);
   assert.deepEqual(d['data/C/is_data_present']!.value, [1, 1, 0, 0, 1]);
 });
 
@@ -151,9 +151,9 @@ test('a malformed value is written as missing and counted; an unusable definitio
   const d = await dump(path);
   assert.deepEqual(d['data/A/data']!.value, [[1], [3], [5]]);
   assert.deepEqual(d['data/B/data']!.value, [[2], [0], [0]]);
-  assert.deepEqual(d['data/B/pulse_id']!.value, [1, 0, 0]);
+  assert.deepEqual(d['data/B/pulse_id']!.value, [1, 2, 3]); // malformed rows keep their pulse id
   assert.deepEqual(d['data/B/is_data_present']!.value, [1, 0, 0]);
-  assert.deepEqual(d['data/C/pulse_id']!.value, [0, 0, 0]);
+  assert.deepEqual(d['data/C/pulse_id']!.value, [1, 2, 3]);
   assert.equal(d['data/C/data'], undefined);
 });
 
@@ -178,7 +178,7 @@ test('truncateAfter drops trailing rows, buffered or already flushed, in every d
   assert.deepEqual(d['data/A/data']!.value, [[10], [11], [12], [13], [14], [15], [16]]);
   assert.deepEqual(d['data/A/pulse_id']!.value, [10, 11, 12, 13, 14, 15, 16]);
   assert.deepEqual(d['data/S/data']!.value, ['s10', 's11', 's12', 's13', 's14', 's15', '']);
-  assert.deepEqual(d['data/NEW/pulse_id']!.value, [0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(d['data/NEW/pulse_id']!.value, [10, 11, 12, 13, 14, 15, 16]);
   assert.deepEqual(d['data/NEW/data']!.shape, [7, 1]);
 });
 
@@ -268,7 +268,7 @@ test('colliding channel names: the later one is bad_channel_name; the others are
   f.close();
   const d = await dump(path);
   assert.deepEqual(d['data/x/data']!.value, [[0], [2], [3]]);
-  assert.deepEqual(d['data/x/pulse_id']!.value, [0, 2, 3]);
+  assert.deepEqual(d['data/x/pulse_id']!.value, [1, 2, 3]);
   assert.deepEqual(d['data/y/z/data']!.value, [[1], [2], [0]]);
   assert.equal(d['data/y/pulse_id'], undefined);
 });
