@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BsreadError, errorMessage } from '../errors.js';
 import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
+import { loadAddon } from '../native/addon.js';
 import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
 import { parseStreamAddress, RECEIVE_MODES, type ReceiveMode } from '../transport/index.js';
 import { Acquisition, DEV_NULL } from '../writer/acquisition.js';
@@ -73,10 +74,7 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
   const log = createLogger('sf_bsread_writer', o.log_level);
   keepFreedMemoryInProcess(log);
 
-  switchUser(userId);
   const output = outputFile === DEV_NULL ? DEV_NULL : resolve(outputFile);
-  prepareOutput(output, o.overwrite);
-
   const acquisition = new Acquisition({
     openSource: messageSourceOpener({ streamAddress, mode: o.mode, probeTimeoutMs: o.probe_timeout, log }),
     createFile: ({ path, overwrite, parameters }) => {
@@ -90,6 +88,18 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
   });
 
   const app = await buildWriterApp({ control: acquisition, log });
+  try {
+    // Everything the process will run is loaded before the user switch: fastify and its schema
+    // compilers load parts lazily (at construction and at ready), and the new user may not be
+    // allowed to read this installation (a checkout in a private folder, root's home...).
+    await app.ready();
+    loadAddon(); // libhdf5 is first needed when a file is created, after the switch
+    switchUser(userId);
+    prepareOutput(output, o.overwrite);
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
   try {
     await app.listen({ host: o.rest_host, port: restPort });
   } catch (e) {
