@@ -14,6 +14,10 @@ namespace h5 {
 // ---- thread ownership -----------------------------------------------------------------------
 
 static bool g_initialized = false;
+// A file whose H5Fclose failed (a full disk...) stays half-open inside libhdf5, and libhdf5's
+// own shutdown then crashes closing it again (SIGSEGV in H5F__close_cb). We shut the library
+// down ourselves at exit, and not at all after such a failure: the OS releases the rest.
+static bool g_closeFailed = false;
 static std::thread::id g_owner;
 
 void CheckThread(Napi::Env env) {
@@ -399,7 +403,10 @@ bool CloseFile(int64_t handle, std::string* error) {
   std::vector<int64_t> children = o->children;
   for (int64_t c : children) CloseDataset(c, error);
   std::unique_ptr<Object> owned = std::move(g_objects[static_cast<size_t>(handle)]);
-  if (H5Fclose(owned->id) < 0 && error != nullptr && error->empty()) *error = "H5Fclose failed: " + TakeStackText();
+  if (H5Fclose(owned->id) < 0) {
+    g_closeFailed = true;
+    if (error != nullptr && error->empty()) *error = "H5Fclose failed: " + TakeStackText();
+  }
   return true;
 }
 
@@ -424,16 +431,19 @@ void InitH5(Napi::Env env, Napi::Object exports) {
   if (!h5::g_initialized) {
     h5::g_initialized = true;
     h5::g_owner = std::this_thread::get_id();
+    H5dont_atexit();
     H5open();
     // Silence HDF5's own printing; failures are collected with H5Ewalk2 and thrown instead.
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     // Safety nets: an environment that goes away with files still open closes (and so flushes)
     // them; so does process.exit() or an uncaught exception, which skip the cleanup hooks but run
-    // atexit handlers (ours runs before libhdf5's own, registered earlier by H5open). Explicit
-    // close() remains the contract.
+    // atexit handlers. libhdf5 registers no atexit handler of its own (H5dont_atexit): ours shuts
+    // it down. Explicit close() remains the contract.
     env.AddCleanupHook([]() { h5::CloseAll(); });
     std::atexit([]() {
-      if (std::this_thread::get_id() == h5::g_owner) h5::CloseAll();
+      if (std::this_thread::get_id() != h5::g_owner) return;
+      h5::CloseAll();
+      if (!h5::g_closeFailed) H5close();
     });
   }
   h5::InitFile(env, exports);

@@ -436,6 +436,13 @@ Napi::Value Resize(const Napi::CallbackInfo& info) {
   Args a(info, fn);
   Object& o = DatasetArg(a, 0, fn);
   uint64_t rows = a.Count(1, "rows");
+  // Buffered rows past the new end are dropped unwritten: cutting must work when writing does
+  // not (a full disk), to leave only rows that are really in the file.
+  if (rows < o.rows + o.pendingRows) {
+    const uint64_t keep = rows > o.rows ? rows - o.rows : 0;
+    o.pending.resize(static_cast<size_t>(keep * o.rowBytes));
+    o.pendingRows = keep;
+  }
   FlushPending(a.Env(), o);
   if (o.fillNever && rows > o.rows) {
     // Such a dataset has no fill value on disk, and libhdf5 does not fill a chunk that was never

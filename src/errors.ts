@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   BSREAD_ERR_INVALID_STATE: 'the request does not fit the current state',
   BSREAD_ERR_FILE_EXISTS: 'the output file exists already',
   BSREAD_ERR_OUTPUT_PATH: 'the output path cannot be used',
+  BSREAD_ERR_DISK_FULL: 'the output disk is (almost) full',
   BSREAD_ERR_CHANNELS_FILE: 'the channels file cannot be used',
   BSREAD_ERR_DISPATCHER: 'the dispatcher refused or gave an unusable reply',
   BSREAD_ERR_TRANSPORT: 'a ZeroMQ socket could not be used',

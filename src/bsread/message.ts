@@ -223,6 +223,14 @@ export class BsreadMessage {
     return this.packed !== null && this.packed.borrowed;
   }
 
+  /** Bytes of all frames together: the message's size on the wire. */
+  get byteLength(): number {
+    if (this.packed !== null) return this.packed.data.byteLength;
+    let n = 0;
+    for (const f of this.list!) n += f.byteLength;
+    return n;
+  }
+
   /** The frames exactly as received (for packed frames, views made on first use). */
   get frames(): readonly Uint8Array[] {
     if (this.list === null) this.list = this.packed!.toArray();

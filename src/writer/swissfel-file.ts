@@ -16,6 +16,7 @@ import type { BsreadMessage, ChannelEntry, DataHeader } from '../bsread/index.js
 import { BsreadError, H5Error, MalformedMessageError } from '../errors.js';
 import { H5File } from '../h5/index.js';
 import { Channel, eachThenThrow } from './channel-writers/channel.js';
+import { SpaceReserve } from './space-reserve.js';
 import { checkValue } from './channel-writers/values.js';
 import {
   DATA_GROUP,
@@ -63,6 +64,13 @@ export interface SwissFelFileOptions {
    * never reads. False keeps them cached, for readers of the file while it is written.
    */
   dropPageCache?: boolean;
+  /**
+   * Bytes held back beside the file in `.<name>.reserve` (default DEFAULT_RESERVE_BYTES, at
+   * most a quarter of the free space; 0: none). Writing stops (BSREAD_ERR_DISK_FULL) when less
+   * than that is free; close() deletes the reserve first, so the file is always closed with
+   * room to spare and stays readable with every row written.
+   */
+  reserveBytes?: number;
 }
 
 export interface WriteResult {
@@ -110,6 +118,12 @@ export class SwissFelFile {
   private readonly plans = new WeakMap<DataHeader, HeaderPlan>();
   private generalWritten = false;
   private rowCount = 0;
+  private readonly reserve: SpaceReserve | null;
+  /**
+   * With a reserve: bytes of the messages written since the last complete flush, the estimate
+   * of what may still be in memory (ours and libhdf5's) and not yet on disk, unseen by statfs.
+   */
+  private unflushedBytes = 0;
   /** The message pulse id of every row, in arrival order (for truncateAfter). */
   private rowPulseIds = new Float64Array(1024);
   private readonly errorCounts: Record<string, number> = {};
@@ -118,8 +132,9 @@ export class SwissFelFile {
   private untilDueCheck = 1;
   private closed = false;
 
-  private constructor(file: H5File, opts: SwissFelFileOptions) {
+  private constructor(file: H5File, opts: SwissFelFileOptions, reserve: SpaceReserve | null) {
     this.file = file;
+    this.reserve = reserve;
     this.path = opts.path;
     this.parameters = opts.parameters ?? EMPTY_PARAMETERS;
     this.kindOptions = {
@@ -151,7 +166,8 @@ export class SwissFelFile {
         throw e;
       }
     }
-    return new SwissFelFile(file, opts);
+    const reserve = opts.path === DEV_NULL ? null : SpaceReserve.create(opts.path, opts.reserveBytes);
+    return new SwissFelFile(file, opts, reserve);
   }
 
   /** Messages written (rows per channel). */
@@ -179,12 +195,15 @@ export class SwissFelFile {
    * a libhdf5 failure creating that channel's datasets makes its value missing and is counted
    * (channelErrorCounts); the other channels are written and rows stay aligned. Throws H5Error
    * only for file-level failures (/general, appending batches, flushing); the row then stays in
-   * memory (a later flush or close retries it) and the object stays closable. An image row of a
+   * memory (a later flush or close retries it) and the object stays closable. Throws
+   * BsreadError BSREAD_ERR_DISK_FULL, with nothing recorded, when the disk is almost full
+   * (see reserveBytes): close the file then. An image row of a
    * lent message (msg.borrowed) is written at once instead of batched; when that write fails,
    * the channel's value is counted as an h5_error and the row is missing for that channel.
    */
   write(msg: BsreadMessage): WriteResult {
     this.checkOpen();
+    const lowSpace = this.checkSpace(msg);
     const row = this.rowCount;
     const pid = msg.pulseId;
     if (!this.generalWritten) this.writeGeneral();
@@ -217,8 +236,11 @@ export class SwissFelFile {
     this.pushRowPulseId(pid);
     this.rowCount = row + 1;
     // The row is complete in memory; now the I/O (which may throw and is retried later).
-    if (--this.untilDueCheck <= 0) this.writeDueBatches();
-    this.flushIfDue();
+    if (lowSpace) this.flush();
+    else {
+      if (--this.untilDueCheck <= 0) this.writeDueBatches();
+      this.flushIfDue();
+    }
     return { written: true, channelErrors: errors };
   }
 
@@ -239,6 +261,33 @@ export class SwissFelFile {
     for (const ch of this.channels.values()) steps.push(() => ch.flush());
     steps.push(() => this.file.flush());
     eachThenThrow(steps);
+    this.unflushedBytes = 0;
+  }
+
+  /**
+   * With a reserve (SpaceReserve): throws BSREAD_ERR_DISK_FULL when less is free than the
+   * reserve holds, so that the file is closed while the reserve guarantees the room to do it
+   * (libhdf5 does not recover from a write that found the disk full); returns true when space
+   * is getting low (under twice the reserve): then every row goes to the file at once.
+   */
+  private checkSpace(msg: BsreadMessage): boolean {
+    const r = this.reserve;
+    if (r === null) return false;
+    const disk = r.freeBytes();
+    if (disk === null) return false;
+    // What is written since the last flush may still be in memory: count it twice (values
+    // decompressed for storage, pulse_id, is_data_present, chunk indexes).
+    this.unflushedBytes += msg.byteLength;
+    const free = disk - 2 * this.unflushedBytes;
+    if (free < r.bytes) {
+      this.unflushedBytes -= msg.byteLength; // not written
+      throw new BsreadError(
+        'BSREAD_ERR_DISK_FULL',
+        `almost no space left on the disk of ${this.path}: ${disk} bytes free, about ${2 * this.unflushedBytes} of them needed by rows not yet flushed ` +
+          `and ${r.bytes} held back to close the file; writing stops here, the file keeps every row so far`,
+      );
+    }
+    return free < 2 * r.bytes;
   }
 
   /**
@@ -275,13 +324,14 @@ export class SwissFelFile {
   }
 
   /**
-   * Flushes, cuts every dataset to exactly `rows` rows, closes. Idempotent. Every channel is
-   * flushed and cut even when another fails, and the file handle is always released; then the
-   * first failure is thrown.
+   * Gives back the reserved disk space, flushes, cuts every dataset to exactly `rows` rows,
+   * closes. Idempotent. Every channel is flushed and cut even when another fails, and the file
+   * handle is always released; then the first failure is thrown.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.reserve?.release();
     const rows = this.rowCount;
     const steps: (() => void)[] = [];
     for (const ch of this.channels.values()) {
