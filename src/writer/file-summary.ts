@@ -28,6 +28,12 @@ export interface FileSummary {
   missingPulseIds: number;
 }
 
+/** is_data_present as 0/1 per row, or null when it cannot be read as uint8. */
+function presentFlags(file: H5File, path: string): Uint8Array | null {
+  const d = file.read(path);
+  return d.type === 'uint8' && Buffer.isBuffer(d.data) ? d.data : null;
+}
+
 function pulseIds(file: H5File, path: string): bigint[] | null {
   const d = file.read(path);
   if (d.type !== 'int64' || !Buffer.isBuffer(d.data)) return null;
@@ -57,13 +63,15 @@ export function summarizeSwissFelFile(path: string): FileSummary {
         const base = `/data/${name}`;
         const members = file.listGroup(base);
         const ids = members.includes('pulse_id') ? pulseIds(file, `${base}/pulse_id`) : null;
+        const flags = members.includes('is_data_present') ? presentFlags(file, `${base}/is_data_present`) : null;
+        // Every row carries its pulse id; is_data_present tells which rows have a value.
         let present = 0;
-        for (const id of ids ?? []) {
-          if (id !== 0n) {
+        (ids ?? []).forEach((id, k) => {
+          if (flags?.[k] === 1) {
             present++;
             seen.add(id);
           }
-        }
+        });
         rows = Math.max(rows, ids?.length ?? 0);
         const describe = (p: string) => {
           const info = file.info(p);
