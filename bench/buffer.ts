@@ -9,9 +9,10 @@ import { runInNewContext } from 'node:vm';
 import * as zmq from 'zeromq';
 import { encodeMessage } from '../src/bsread/index.js';
 import { BufferService } from '../src/buffer/buffer-service.js';
-import { openReplay, probeReplayService } from '../src/buffer/replay-client.js';
+import { openReplay, probeReplayService } from '../src/replay/index.js';
 import { RingBuffer } from '../src/buffer/ring-buffer.js';
-import { packFrames, type StoredMessage } from '../src/buffer/stored-message.js';
+import type { StoredMessage } from '../src/buffer/stored-message.js';
+import { packFrames } from '../src/transport/index.js';
 import { silentLogger } from '../src/log.js';
 import type { BenchOptions, BenchRow } from './table.js';
 

@@ -18,7 +18,6 @@
 // The process helpers here (startChild, stopChildren, cpuSeconds, ...) are shared with bench/ramp.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,34 +39,11 @@ export const PARAMETERS = {
   'general/instrument': 'alvra',
 };
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** `p`, or 'timeout' after ms (the timer is cleared either way, so it does not keep the process alive). */
-export function timeoutAfter<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<'timeout'>((r) => (t = setTimeout(() => r('timeout'), Math.max(0, ms))))]).finally(() => clearTimeout(t));
-}
-
-/** A free TCP port on 127.0.0.1 (with `pair`, also the next one is free: the buffer's replay port). */
-export async function freePort(pair = false): Promise<number> {
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(port, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
-  for (let i = 0; i < 50; i++) {
-    const p = await listen(0);
-    if (!pair) return p;
-    if (p < 65535 && (await listen(p + 1).then(() => true, () => false))) return p;
-  }
-  throw new Error('no free port pair on 127.0.0.1');
-}
+// One implementation of each, shared with the demo and the tests.
+export { freePort } from '../src/demo/ports.js';
+export { sleep, timeoutAfter, waitFor } from '../src/demo/wait.js';
+import { freePort } from '../src/demo/ports.js';
+import { sleep, timeoutAfter, waitFor } from '../src/demo/wait.js';
 
 export interface Child {
   readonly name: string;
@@ -175,22 +151,6 @@ export async function bufferStatus(statusPort: number): Promise<BufferStatusLite
   return (await r.json()) as BufferStatusLite;
 }
 
-/** Polls `probe` every `everyMs` until it returns a value other than undefined; throws after timeoutMs. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last !== null ? `: ${String(last)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
 export interface WriterReply {
   state: string;
   status: string;
@@ -273,7 +233,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const path = join(dir, 'range.h5');
   try {
     const simPort = await freePort();
-    const out = await freePort(true);
+    const out = await freePort();
     const statusPort = await freePort();
     const sim = startChild('simulator', PROGRAMS.bsread, [
       'simulate', '-a', `tcp://127.0.0.1:${simPort}`, '--scalars', String(scalars), '--camera', '1024x1024',

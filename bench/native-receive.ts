@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
 import * as zmq from 'zeromq';
 import { BsreadReceiver, type BsreadMessage } from '../src/bsread/index.js';
-import { frameViews } from '../src/buffer/stored-message.js';
+import { frameViews } from '../src/transport/index.js';
 import { NativeStreamReceiver, uint8Views, type NativeMessage } from '../src/transport/native-receiver.js';
 import { opsPerSecond, type BenchOptions, type BenchRow } from './table.js';
 

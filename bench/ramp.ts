@@ -171,7 +171,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const results = new Map<number, BenchRow>();
   try {
     const simPort = await freePort();
-    const out = await freePort(true);
+    const out = await freePort();
     const statusPort = await freePort();
     const buffer = startChild('buffer', PROGRAMS.buffer, [
       `tcp://127.0.0.1:${simPort}`, '-o', String(out), '-b', '1000', '--buffer_bytes', '2G', '--status_port', String(statusPort), '--log_level', 'WARNING',

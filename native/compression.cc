@@ -4,7 +4,7 @@
 // Every byte handed to a decoder comes from the network: each length is checked before it is
 // used, and any inconsistency throws a JS Error whose `code` is BSREAD_ERR_COMPRESSION (the
 // TypeScript side turns it into a BsreadError). Bad arguments (not data) throw TypeError or
-// RangeError without that code.
+// RangeError (args.h); an encoder failure of liblz4 itself is LZ4_ERR (errors.h).
 #include <napi.h>
 
 #include <lz4.h>
@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "bitshuffle.h"
+#include "errors.h"
 
 namespace {
 
@@ -28,13 +30,13 @@ constexpr size_t kHeaderBytes = 12;
 // length bytes is the best case). Declared sizes beyond this are lies, found before allocating.
 bool ExceedsLz4Expansion(uint64_t outBytes, uint64_t inBytes) { return outBytes > 256 * inBytes + 64; }
 
-[[noreturn]] void Fail(Napi::Env env, const std::string& message) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Value().Set("code", Napi::String::New(env, "BSREAD_ERR_COMPRESSION"));
-  throw error;
-}
+// A data error: the blob or frame is not what its header says.
+[[noreturn]] void Fail(Napi::Env env, const std::string& message) { sf::ThrowCoded(env, "BSREAD_ERR_COMPRESSION", message); }
 
-[[noreturn]] void FailArg(Napi::Env env, const std::string& message) { throw Napi::RangeError::New(env, message); }
+// liblz4's encoder itself failed (should not happen with a bound-sized output).
+[[noreturn]] void Lz4Fail(Napi::Env env, const std::string& message) {
+  sf::ThrowCoded(env, "LZ4_ERR", message, "lz4Function", "LZ4_compress_default");
+}
 
 std::string Str(uint64_t v) { return std::to_string(v); }
 
@@ -64,42 +66,7 @@ void WriteLe32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; i++, v >>= 8) p[i] = uint8_t(v);
 }
 
-// ---- arguments ----
-
-struct Bytes {
-  const uint8_t* data;
-  size_t len;
-};
-
-Bytes ArgBytes(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (info.Length() <= index || !info[index].IsTypedArray() ||
-      info[index].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Uint8Array");
-  }
-  Napi::Uint8Array array = info[index].As<Napi::Uint8Array>();
-  // An empty or detached array may have a null data pointer; give LZ4 a valid one anyway.
-  static const uint8_t kEmpty[1] = {0};
-  const uint8_t* data = array.ByteLength() == 0 ? kEmpty : array.Data();
-  return Bytes{data, array.ByteLength()};
-}
-
-uint64_t ArgInteger(const Napi::CallbackInfo& info, size_t index, const char* name, uint64_t min, uint64_t max) {
-  if (info.Length() <= index || !info[index].IsNumber()) {
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
-  }
-  double v = info[index].As<Napi::Number>().DoubleValue();
-  if (!(v >= double(min) && v <= double(max)) || v != double(uint64_t(v))) {
-    FailArg(info.Env(), std::string(name) + " must be an integer from " + Str(min) + " to " + Str(max));
-  }
-  return uint64_t(v);
-}
-
-bool ArgBool(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (info.Length() <= index || !info[index].IsBoolean()) {
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a boolean");
-  }
-  return info[index].As<Napi::Boolean>().Value();
-}
+using Bytes = sf::ByteView;
 
 // ---- bitshuffle_lz4 block layout ----
 
@@ -218,10 +185,11 @@ Layout CheckBitshuffleHeader(Napi::Env env, Bytes blob, size_t elemSize, uint64_
 
 // bitshuffleLz4Decompress(blob: Uint8Array, elemSize: number, maxBytes: number): Buffer
 Napi::Value BitshuffleLz4Decompress(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Bytes blob = ArgBytes(info, 0, "blob");
-  size_t elemSize = size_t(ArgInteger(info, 1, "elemSize", 1, kMaxElemSize));
-  uint64_t maxBytes = ArgInteger(info, 2, "maxBytes", 0, kMaxSafeInteger);
+  sf::Args a(info, "bitshuffleLz4Decompress");
+  Napi::Env env = a.Env();
+  Bytes blob = a.Uint8(0, "blob");
+  size_t elemSize = size_t(a.Integer(1, "elemSize", 1, kMaxElemSize));
+  uint64_t maxBytes = a.Integer(2, "maxBytes", 0, kMaxSafeInteger);
   Layout layout = CheckBitshuffleHeader(env, blob, elemSize, maxBytes);
   Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(layout.elems * elemSize));
   DecodeBlocks(env, blob, layout, elemSize, out.Data());
@@ -231,16 +199,14 @@ Napi::Value BitshuffleLz4Decompress(const Napi::CallbackInfo& info) {
 // bitshuffleLz4DecompressInto(blob: Uint8Array, elemSize: number, target: Uint8Array): number
 // For callers that reuse one output buffer: fresh buffers cost page faults on every call.
 Napi::Value BitshuffleLz4DecompressInto(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Bytes blob = ArgBytes(info, 0, "blob");
-  size_t elemSize = size_t(ArgInteger(info, 1, "elemSize", 1, kMaxElemSize));
-  if (info.Length() <= 2 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw Napi::TypeError::New(env, "target must be a Uint8Array");
-  }
-  Napi::Uint8Array target = info[2].As<Napi::Uint8Array>();
+  sf::Args a(info, "bitshuffleLz4DecompressInto");
+  Napi::Env env = a.Env();
+  Bytes blob = a.Uint8(0, "blob");
+  size_t elemSize = size_t(a.Integer(1, "elemSize", 1, kMaxElemSize));
+  Napi::Uint8Array target = a.Typed(2, "target", napi_uint8_array, "a Uint8Array").As<Napi::Uint8Array>();
   Layout layout = CheckBitshuffleHeader(env, blob, elemSize, target.ByteLength());
   if (target.ByteLength() > 0 && (target.Data() < blob.data + blob.len && blob.data < target.Data() + target.ByteLength())) {
-    FailArg(env, "target overlaps the blob");
+    a.RangeFail("target overlaps the blob");
   }
   DecodeBlocks(env, blob, layout, elemSize, target.Data());
   return Napi::Number::New(env, double(layout.elems * elemSize));
@@ -251,10 +217,11 @@ Napi::Value BitshuffleLz4DecompressInto(const Napi::CallbackInfo& info) {
 // check before storing a frame unchanged as an HDF5 chunk (a bad chunk would make the dataset
 // unreadable), at a fraction of the cost of a full decode.
 Napi::Value BitshuffleLz4Check(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Bytes blob = ArgBytes(info, 0, "blob");
-  size_t elemSize = size_t(ArgInteger(info, 1, "elemSize", 1, kMaxElemSize));
-  uint64_t expected = ArgInteger(info, 2, "expectedBytes", 0, kMaxSafeInteger);
+  sf::Args a(info, "bitshuffleLz4Check");
+  Napi::Env env = a.Env();
+  Bytes blob = a.Uint8(0, "blob");
+  size_t elemSize = size_t(a.Integer(1, "elemSize", 1, kMaxElemSize));
+  uint64_t expected = a.Integer(2, "expectedBytes", 0, kMaxSafeInteger);
   Layout layout = CheckBitshuffleHeader(env, blob, elemSize, expected);
   if (layout.elems * elemSize != expected) {
     Fail(env, "bitshuffle_lz4 header declares " + Str(layout.elems * elemSize) + " bytes, " + Str(expected) + " expected");
@@ -265,21 +232,22 @@ Napi::Value BitshuffleLz4Check(const Napi::CallbackInfo& info) {
 
 // bitshuffleLz4Compress(data: Uint8Array, elemSize: number, blockBytes: number /* 0 = default */): Buffer
 Napi::Value BitshuffleLz4Compress(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Bytes data = ArgBytes(info, 0, "data");
-  size_t elemSize = size_t(ArgInteger(info, 1, "elemSize", 1, kMaxElemSize));
-  uint64_t blockBytes = ArgInteger(info, 2, "blockBytes", 0, UINT32_MAX);
+  sf::Args a(info, "bitshuffleLz4Compress");
+  Napi::Env env = a.Env();
+  Bytes data = a.Uint8(0, "data");
+  size_t elemSize = size_t(a.Integer(1, "elemSize", 1, kMaxElemSize));
+  uint64_t blockBytes = a.Integer(2, "blockBytes", 0, UINT32_MAX);
   if (data.len % elemSize != 0) {
-    FailArg(env, "data is " + Str(data.len) + " bytes, not a multiple of the element size " + Str(elemSize));
+    a.RangeFail("data is " + Str(data.len) + " bytes, not a multiple of the element size " + Str(elemSize));
   }
   uint64_t blockElems = blockBytes == 0 ? bs_default_block_elems(elemSize) : blockBytes / elemSize;
   if (blockBytes % elemSize != 0 || blockElems == 0 || blockElems % 8 != 0) {
-    FailArg(env, "block size " + Str(blockBytes) + " bytes is not a positive multiple of 8 elements of " + Str(elemSize) + " bytes");
+    a.RangeFail("block size " + Str(blockBytes) + " bytes is not a positive multiple of 8 elements of " + Str(elemSize) + " bytes");
   }
-  if (blockElems * elemSize > UINT32_MAX) FailArg(env, "block size does not fit the 32-bit header field");
+  if (blockElems * elemSize > UINT32_MAX) a.RangeFail("block size does not fit the 32-bit header field");
   Layout layout = MakeLayout(data.len / elemSize, blockElems, elemSize);
   uint64_t maxBlockBytes = layout.MaxBlockElems() * elemSize;
-  if (maxBlockBytes > uint64_t(LZ4_MAX_INPUT_SIZE)) FailArg(env, "block of " + Str(maxBlockBytes) + " bytes is too large for LZ4");
+  if (maxBlockBytes > uint64_t(LZ4_MAX_INPUT_SIZE)) a.RangeFail("block of " + Str(maxBlockBytes) + " bytes is too large for LZ4");
 
   uint64_t bound = kHeaderBytes + layout.tailBytes;
   for (uint64_t block = 0; block < layout.Blocks(); block++) {
@@ -296,7 +264,7 @@ Napi::Value BitshuffleLz4Compress(const Napi::CallbackInfo& info) {
     bs_bitshuffle(data.data + block * blockElems * elemSize, scratch.a.get(), scratch.b.get(), elems, elemSize);
     int written = LZ4_compress_default(reinterpret_cast<const char*>(scratch.a.get()), reinterpret_cast<char*>(dst.data() + pos + 4),
                                        bytes, int(dst.size() - pos - 4));
-    if (written <= 0) throw Napi::Error::New(env, "LZ4_compress_default failed on block " + Str(block));
+    if (written <= 0) Lz4Fail(env, "LZ4_compress_default failed on block " + Str(block));
     WriteBe32(dst.data() + pos, uint32_t(written));
     pos += 4 + size_t(written);
   }
@@ -339,10 +307,11 @@ bool TryLz4(Napi::Env env, Bytes frame, uint32_t size, const char* order, uint64
 
 // lz4Decompress(frame: Uint8Array, preferBigEndian: boolean, maxBytes: number): Buffer
 Napi::Value Lz4Decompress(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Bytes frame = ArgBytes(info, 0, "frame");
-  bool preferBig = ArgBool(info, 1, "preferBigEndian");
-  uint64_t maxBytes = ArgInteger(info, 2, "maxBytes", 0, kMaxSafeInteger);
+  sf::Args a(info, "lz4Decompress");
+  Napi::Env env = a.Env();
+  Bytes frame = a.Uint8(0, "frame");
+  bool preferBig = a.Bool(1, "preferBigEndian");
+  uint64_t maxBytes = a.Integer(2, "maxBytes", 0, kMaxSafeInteger);
   if (frame.len < 4) Fail(env, "lz4 frame is " + Str(frame.len) + " bytes, shorter than its 4-byte size prefix");
   uint32_t big = ReadBe32(frame.data), little = ReadLe32(frame.data);
   uint32_t first = preferBig ? big : little, second = preferBig ? little : big;
@@ -358,15 +327,16 @@ Napi::Value Lz4Decompress(const Napi::CallbackInfo& info) {
 
 // lz4Compress(data: Uint8Array, bigEndianPrefix: boolean): Buffer
 Napi::Value Lz4Compress(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Bytes data = ArgBytes(info, 0, "data");
-  bool big = ArgBool(info, 1, "bigEndianPrefix");
-  if (data.len > uint64_t(LZ4_MAX_INPUT_SIZE)) FailArg(env, "data of " + Str(data.len) + " bytes is too large for LZ4");
+  sf::Args a(info, "lz4Compress");
+  Napi::Env env = a.Env();
+  Bytes data = a.Uint8(0, "data");
+  bool big = a.Bool(1, "bigEndianPrefix");
+  if (data.len > uint64_t(LZ4_MAX_INPUT_SIZE)) a.RangeFail("data of " + Str(data.len) + " bytes is too large for LZ4");
   int bound = LZ4_compressBound(int(data.len));
   std::vector<uint8_t> dst(4 + size_t(bound));
   int written = LZ4_compress_default(reinterpret_cast<const char*>(data.data), reinterpret_cast<char*>(dst.data() + 4),
                                      int(data.len), bound);
-  if (written <= 0) throw Napi::Error::New(env, "LZ4_compress_default failed");
+  if (written <= 0) Lz4Fail(env, "LZ4_compress_default failed");
   if (big) {
     WriteBe32(dst.data(), uint32_t(data.len));
   } else {
@@ -379,12 +349,13 @@ Napi::Value Lz4Compress(const Napi::CallbackInfo& info) {
 
 using Kernel = void (*)(const uint8_t*, uint8_t*, uint8_t*, size_t, size_t);
 
-Napi::Value RunKernel(const Napi::CallbackInfo& info, Kernel kernel) {
-  Napi::Env env = info.Env();
-  Bytes data = ArgBytes(info, 0, "data");
-  size_t elemSize = size_t(ArgInteger(info, 1, "elemSize", 1, kMaxElemSize));
+Napi::Value RunKernel(const Napi::CallbackInfo& info, const char* fn, Kernel kernel) {
+  sf::Args a(info, fn);
+  Napi::Env env = a.Env();
+  Bytes data = a.Uint8(0, "data");
+  size_t elemSize = size_t(a.Integer(1, "elemSize", 1, kMaxElemSize));
   if (data.len % (8 * elemSize) != 0) {
-    FailArg(env, "data is " + Str(data.len) + " bytes, not a multiple of 8 elements of " + Str(elemSize) + " bytes");
+    a.RangeFail("data is " + Str(data.len) + " bytes, not a multiple of 8 elements of " + Str(elemSize) + " bytes");
   }
   Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, data.len);
   std::unique_ptr<uint8_t[]> scratch(new uint8_t[data.len ? data.len : 1]);
@@ -392,8 +363,8 @@ Napi::Value RunKernel(const Napi::CallbackInfo& info, Kernel kernel) {
   return out;
 }
 
-Napi::Value Bitshuffle(const Napi::CallbackInfo& info) { return RunKernel(info, bs_bitshuffle); }
-Napi::Value Bitunshuffle(const Napi::CallbackInfo& info) { return RunKernel(info, bs_bitunshuffle); }
+Napi::Value Bitshuffle(const Napi::CallbackInfo& info) { return RunKernel(info, "bitshuffle", bs_bitshuffle); }
+Napi::Value Bitunshuffle(const Napi::CallbackInfo& info) { return RunKernel(info, "bitunshuffle", bs_bitunshuffle); }
 
 }  // namespace
 

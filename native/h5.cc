@@ -47,25 +47,6 @@ herr_t WalkCb(unsigned, const H5E_error2_t* e, void* data) {
 }
 }  // namespace
 
-void Throw(Napi::Env env, const char* code, const std::string& message, const char* fn) {
-  Napi::Error err = Napi::Error::New(env, message);
-  err.Set("code", Napi::String::New(env, code));
-  if (fn != nullptr) err.Set("h5Function", Napi::String::New(env, fn));
-  throw err;
-}
-
-void ThrowType(Napi::Env env, const std::string& message) {
-  Napi::Error err = Napi::TypeError::New(env, message);
-  err.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
-  throw err;
-}
-
-void ThrowRange(Napi::Env env, const std::string& message) {
-  Napi::Error err = Napi::RangeError::New(env, message);
-  err.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
-  throw err;
-}
-
 void Fail(Napi::Env env, const char* fn, const std::string& context) {
   std::vector<StackEntry> stack;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, WalkCb, &stack);
@@ -83,9 +64,7 @@ void Fail(Napi::Env env, const char* fn, const std::string& context) {
   } else {
     msg += ": no HDF5 error stack";
   }
-  Napi::Error err = Napi::Error::New(env, msg);
-  err.Set("code", Napi::String::New(env, "H5_ERR"));
-  err.Set("h5Function", Napi::String::New(env, fn));
+  Napi::Error err = sf::CodedError(env, "H5_ERR", msg, "h5Function", fn);
   Napi::Array arr = Napi::Array::New(env, stack.size());
   for (size_t i = 0; i < stack.size(); i++) {
     std::string line = stack[i].func + ": " + stack[i].desc;
@@ -259,52 +238,11 @@ bool NumTypeFromH5(hid_t type, NumType* out) {
 
 // ---- argument checks ------------------------------------------------------------------------
 
-void Args::TypeFail(size_t i, const char* what, const char* expected) const {
-  ThrowType(env_, std::string(fn_) + ": argument " + std::to_string(i + 1) + " (" + what + ") must be " + expected);
-}
-
-std::string Args::String(size_t i, const char* what) const {
-  if (i >= info_.Length() || !info_[i].IsString()) TypeFail(i, what, "a string");
-  return info_[i].As<Napi::String>().Utf8Value();
-}
-
-std::string Args::Name(size_t i, const char* what) const {
-  std::string s = String(i, what);
-  if (s.empty() || s.find('\0') != std::string::npos) TypeFail(i, what, "a non-empty string without NUL characters");
-  return s;
-}
-
-bool Args::Bool(size_t i, const char* what) const {
-  if (i >= info_.Length() || !info_[i].IsBoolean()) TypeFail(i, what, "a boolean");
-  return info_[i].As<Napi::Boolean>().Value();
-}
-
-double Args::Number(size_t i, const char* what) const {
-  if (i >= info_.Length() || !info_[i].IsNumber()) TypeFail(i, what, "a number");
-  return info_[i].As<Napi::Number>().DoubleValue();
-}
-
-uint64_t Args::Count(size_t i, const char* what) const {
-  double d = Number(i, what);
-  if (!(d >= 0) || d > 9007199254740992.0 || std::floor(d) != d) TypeFail(i, what, "a non-negative integer");
-  return static_cast<uint64_t>(d);
-}
-
 int64_t Args::Handle(size_t i, const char* what) const {
   if (i >= info_.Length() || !info_[i].IsNumber()) TypeFail(i, what, "a handle");
   double d = info_[i].As<Napi::Number>().DoubleValue();
   if (!(d >= 1) || d > 9007199254740992.0 || std::floor(d) != d) TypeFail(i, what, "a handle");
   return static_cast<int64_t>(d);
-}
-
-Napi::Buffer<uint8_t> Args::Buffer(size_t i, const char* what) const {
-  if (i >= info_.Length() || !info_[i].IsBuffer()) TypeFail(i, what, "a Buffer");
-  return info_[i].As<Napi::Buffer<uint8_t>>();
-}
-
-Napi::Array Args::Array(size_t i, const char* what) const {
-  if (i >= info_.Length() || !info_[i].IsArray()) TypeFail(i, what, "an array");
-  return info_[i].As<Napi::Array>();
 }
 
 std::vector<hsize_t> Args::Dims(size_t i, const char* what, uint64_t minValue) const {

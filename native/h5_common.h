@@ -1,9 +1,10 @@
 // Shared pieces of the libhdf5 bindings: error reporting, argument checks, the handle table.
 //
 // Rules kept by every h5_*.cc file:
-// - every libhdf5 call is checked; a failure throws a JS Error with code 'H5_ERR', the failing
-//   H5 function in `h5Function` and the HDF5 error stack in the message and in `h5Stack`;
-// - arguments are checked with Args before any libhdf5 call (wrong type -> TypeError);
+// - every libhdf5 call is checked; a failure throws a JS Error (errors.h) with code 'H5_ERR',
+//   the failing H5 function in `h5Function` and the HDF5 error stack in the message and in
+//   `h5Stack`;
+// - arguments are checked with Args (args.h) before any libhdf5 call (wrong type -> TypeError);
 // - every hid_t we create is owned by an Hid (RAII) or by the handle table, so a thrown error
 //   never leaks an identifier;
 // - all libhdf5 calls happen on the thread that first loaded the addon (libhdf5 serial is not
@@ -18,6 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
+#include "errors.h"
+
 namespace h5 {
 
 // ---- errors ---------------------------------------------------------------------------------
@@ -25,10 +29,13 @@ namespace h5 {
 // Throws the JS error for a failed libhdf5 call `fn`, with the HDF5 error stack collected by
 // H5Ewalk2 (the stack is cleared afterwards).
 [[noreturn]] void Fail(Napi::Env env, const char* fn, const std::string& context = std::string());
-// Throws a coded error that did not come from libhdf5 (wrong sizes, bad blobs, closed handles).
-[[noreturn]] void Throw(Napi::Env env, const char* code, const std::string& message, const char* fn = nullptr);
-[[noreturn]] void ThrowType(Napi::Env env, const std::string& message);
-[[noreturn]] void ThrowRange(Napi::Env env, const std::string& message);
+// Throws a coded error that did not come from libhdf5 (wrong sizes, bad blobs, closed handles);
+// `fn`, when given, is the H5 function concerned (in `h5Function`).
+[[noreturn]] inline void Throw(Napi::Env env, const char* code, const std::string& message, const char* fn = nullptr) {
+  sf::ThrowCoded(env, code, message, "h5Function", fn);
+}
+using sf::ThrowRange;
+using sf::ThrowType;
 
 // Checks a libhdf5 return value (negative = failure) and returns it.
 inline hid_t CheckId(Napi::Env env, hid_t id, const char* fn, const std::string& context = std::string()) {
@@ -113,34 +120,15 @@ bool NumTypeFromH5(hid_t type, NumType* out);
 
 // ---- argument checks ------------------------------------------------------------------------
 
-// Reads and checks the arguments of one call; every failure is a TypeError or RangeError naming
-// the function and the argument.
-class Args {
+// The shared argument checks (args.h), plus those of the HDF5 functions; constructing one also
+// refuses threads other than libhdf5's own.
+class Args : public sf::Args {
  public:
-  Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), env_(info.Env()), fn_(fn) { CheckThread(env_); }
-  Napi::Env Env() const { return env_; }
-  size_t Length() const { return info_.Length(); }
-  Napi::Value Raw(size_t i) const { return info_[i]; }
-  bool IsUndefined(size_t i) const { return i >= info_.Length() || info_[i].IsUndefined(); }
-  std::string String(size_t i, const char* what) const;
-  // A non-empty string without NUL characters (an HDF5 path or name).
-  std::string Name(size_t i, const char* what) const;
-  bool Bool(size_t i, const char* what) const;
-  double Number(size_t i, const char* what) const;
-  // A non-negative integer <= 2^53.
-  uint64_t Count(size_t i, const char* what) const;
+  Args(const Napi::CallbackInfo& info, const char* fn) : sf::Args(info, fn) { CheckThread(env_); }
   int64_t Handle(size_t i, const char* what) const;
-  Napi::Buffer<uint8_t> Buffer(size_t i, const char* what) const;
-  Napi::Array Array(size_t i, const char* what) const;
   // An array of integers >= minValue (dataset shapes).
   std::vector<hsize_t> Dims(size_t i, const char* what, uint64_t minValue) const;
   NumType Type(size_t i, const char* what) const;
-  [[noreturn]] void TypeFail(size_t i, const char* what, const char* expected) const;
-
- private:
-  const Napi::CallbackInfo& info_;
-  Napi::Env env_;
-  const char* fn_;
 };
 
 // ---- handle table ---------------------------------------------------------------------------

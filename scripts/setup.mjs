@@ -3,8 +3,8 @@
 // TypeScript build. Run by `npm start`, `npm test` and `npm run bench` before anything else,
 // so a newcomer types one command. Uses only Node built-ins (nothing is installed yet).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,9 +101,24 @@ function ensureAddon() {
   run('npm', ['run', 'install', '--silent'], { env: npmEnv() });
 }
 
+// Compiled files whose TypeScript source was moved or deleted: the test runner would still run
+// them. Removed before each build.
+function removeStaleOutput(dir = join(root, 'dist')) {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) removeStaleOutput(p);
+    else if (/\.js(\.map)?$/.test(e)) {
+      const source = join(root, relative(join(root, 'dist'), p)).replace(/\.js(\.map)?$/, '.ts');
+      if (!existsSync(source)) rmSync(p);
+    }
+  }
+}
+
 function ensureTypeScriptBuild() {
   const stamp = 'dist/.build-stamp';
   if (mtime(stamp) >= newestMtime(['src', 'test', 'bench', 'tsconfig.json'])) return;
+  removeStaleOutput();
   log('compiling TypeScript');
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
   execFileSync('touch', [join(root, stamp)]);

@@ -1,31 +1,20 @@
-// Counts dropped inputs by kind and logs the first of each kind, then at most one summary per
-// kind every `intervalMs`, so a flood of bad messages cannot flood the log.
+// Counts dropped inputs by kind and logs them through a RateLimitedLog (the first of each kind,
+// then at most one summary per kind every intervalMs).
 import type { Logger } from './log.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 export class DropCounter<K extends string> {
   private readonly counts = new Map<K, number>();
-  private readonly lastLogged = new Map<K, { at: number; count: number }>();
+  private readonly logged: RateLimitedLog<K>;
 
-  constructor(
-    private readonly log: Logger,
-    private readonly what: string,
-    private readonly intervalMs = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(log: Logger, what: string, intervalMs = 10_000, now: () => number = Date.now) {
+    this.logged = new RateLimitedLog<K>(log, 'warn', (kind) => `${what} dropped (${kind})`, intervalMs, now);
+  }
 
   /** Count one drop of `kind`; `detail` is logged for the first one and in later summaries. */
   add(kind: K, detail: string, extra: Record<string, unknown> = {}): void {
-    const count = (this.counts.get(kind) ?? 0) + 1;
-    this.counts.set(kind, count);
-    const last = this.lastLogged.get(kind);
-    const t = this.now();
-    if (last === undefined) {
-      this.log.warn({ kind, ...extra }, `${this.what} dropped (${kind}): ${detail}`);
-      this.lastLogged.set(kind, { at: t, count });
-    } else if (t - last.at >= this.intervalMs) {
-      this.log.warn({ kind, count, since: count - last.count, ...extra }, `${this.what} dropped (${kind}) ${count - last.count} more times; latest: ${detail}`);
-      this.lastLogged.set(kind, { at: t, count });
-    }
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+    this.logged.event(kind, detail, extra);
   }
 
   get(kind: K): number {
@@ -45,6 +34,6 @@ export class DropCounter<K extends string> {
 
   reset(): void {
     this.counts.clear();
-    this.lastLogged.clear();
+    this.logged.reset();
   }
 }

@@ -2,7 +2,7 @@
 // done by the native addon (native/compression.cc, native/bitshuffle.c); this file checks the
 // arguments, picks defaults and turns native failures into BsreadError.
 import { BsreadError } from '../errors.js';
-import { loadAddon } from '../native/addon.js';
+import { nativeAddon, type CompressionAddon as NativeCompression } from '../native/surface.js';
 
 /** Byte order of a 4-byte lz4 size prefix. */
 export type ByteOrder = 'little' | 'big';
@@ -14,22 +14,8 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 1024 * 1024 * 1024;
 export const BITSHUFFLE_LZ4_HEADER_BYTES = 12;
 
 /** The part of the addon this file uses. Native data errors carry code BSREAD_ERR_COMPRESSION. */
-interface NativeCompression {
-  bitshuffleLz4Decompress(blob: Uint8Array, elemSize: number, maxBytes: number): Buffer;
-  bitshuffleLz4DecompressInto(blob: Uint8Array, elemSize: number, target: Uint8Array): number;
-  bitshuffleLz4Check(blob: Uint8Array, elemSize: number, expectedBytes: number): void;
-  bitshuffleLz4Compress(data: Uint8Array, elemSize: number, blockBytes: number): Buffer;
-  lz4Decompress(frame: Uint8Array, preferBigEndian: boolean, maxBytes: number): Buffer;
-  lz4Compress(data: Uint8Array, bigEndianPrefix: boolean): Buffer;
-  bitshuffle(data: Uint8Array, elemSize: number): Buffer;
-  bitunshuffle(data: Uint8Array, elemSize: number): Buffer;
-}
-
-let native: NativeCompression | undefined;
-
 function addon(): NativeCompression {
-  native ??= loadAddon() as NativeCompression;
-  return native;
+  return nativeAddon();
 }
 
 /** Runs a native call; data errors become BSREAD_ERR_COMPRESSION, anything else BSREAD_ERR_ADDON. */

@@ -3,7 +3,7 @@
 // MalformedMessageError with a kind from the closed catalogue in src/errors.ts.
 import { BsreadError, MalformedMessageError } from '../errors.js';
 import { bitshuffleLz4Decompress, lz4Decompress } from './compression.js';
-import { frameAt, type MessageFrames } from './frame-list.js';
+import { frameAt, type MessageFrames } from '../transport/frame-list.js';
 import {
   channelKey,
   isBsreadType,

@@ -47,7 +47,7 @@ export {
 } from './message.js';
 
 // A message's frames as one block plus boundaries (native receiver, packed replay framing).
-export { frameAt, PackedFrameList, type MessageFrames } from './frame-list.js';
+export { frameAt, PackedFrameList, type MessageFrames } from '../transport/frame-list.js';
 
 // Single values, for code that holds a ChannelDef and a frame.
 export {

@@ -19,7 +19,8 @@ export interface JsonArray {
   readonly values: readonly JsonNumber[];
 }
 
-export type JsonValue = JsonNumber | string | JsonArray | null;
+// A scalar is a JsonNumber or a string channel's text (JsonNumber's special values are strings too).
+export type JsonValue = number | bigint | string | JsonArray | null;
 
 export interface JsonChannel {
   readonly value: JsonValue;

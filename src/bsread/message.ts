@@ -16,7 +16,7 @@ import {
   type ValueDecoder,
 } from './codec.js';
 import { bitshuffleLz4Check } from './compression.js';
-import { frameAt, PackedFrameList, type MessageFrames } from './frame-list.js';
+import { frameAt, PackedFrameList, type MessageFrames } from '../transport/frame-list.js';
 import { compressionError, parseDataHeader, readMainHeader, type DataHeader, type MainHeader, type NotDataMessage } from './header.js';
 import { TYPES, type ChannelDef, type ChannelEntry, type Compression, type Timestamp } from './types.js';
 

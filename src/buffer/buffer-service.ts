@@ -5,13 +5,13 @@ import { BsreadReceiver, readMainHeaderFrame } from '../bsread/index.js';
 import { DropCounter } from '../drop-counter.js';
 import { BsreadError, errorMessage, MalformedMessageError, type MalformedKind } from '../errors.js';
 import type { Logger } from '../log.js';
-import { messageFrames, NativeStreamReceiver, type ReceiveMode } from '../transport/index.js';
+import { ReplayService, type ConsumerStatus } from '../replay/index.js';
+import { messageFrames, NativeStreamReceiver, packFrames, type PackedFrames, type ReceiveMode } from '../transport/index.js';
 import { CompatOutput, type CompatOutputStatus } from './compat-output.js';
-import { RateLimitedLog } from './rate-limited-log.js';
-import { ReplayRegistry } from './replay-registry.js';
-import { ReplayService, type ConsumerStatus } from './replay-service.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
+import { ReplayRegistry, ringReplayStore } from './replay-registry.js';
 import { RingBuffer, type RingLimits } from './ring-buffer.js';
-import { packFrames, type PackedFrames, type StoredMessage } from './stored-message.js';
+import type { StoredMessage } from './stored-message.js';
 import { StreamAnalyzer, type AnalyzerCounters, type AnomalyKind } from './stream-analyzer.js';
 
 export interface BufferServiceOptions {
@@ -108,8 +108,7 @@ export class BufferService {
       s.replay = await ReplayService.bind({
         address: opts.replayAddress,
         bindHost: opts.bindHost,
-        ring: s.ring,
-        registry: s.registry,
+        store: ringReplayStore(s.ring, s.registry),
         log: opts.log,
         idleMs: opts.consumerIdleMs,
       });

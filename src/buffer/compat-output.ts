@@ -3,13 +3,10 @@
 // async send loop advances; eviction moves a lagging cursor to the oldest entry (counted as
 // skipped). Unlike the original, nothing is taken from the buffer before a reader is connected,
 // so the first reader gets exactly what the buffer holds, oldest first.
-import * as zmq from 'zeromq';
-import { BsreadError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { PeerTracker } from './peers.js';
+import { frameViews, PushEndpoint, Wakeup } from '../transport/index.js';
 import type { RingBuffer } from './ring-buffer.js';
-import { frameViews } from './stored-message.js';
-import { Wakeup } from './wakeup.js';
 
 export interface CompatOutputStatus {
   endpoint: string;
@@ -26,8 +23,7 @@ export interface CompatOutputStatus {
 }
 
 export class CompatOutput {
-  private readonly wake = new Wakeup();
-  private readonly tracker: PeerTracker;
+  private readonly wake: Wakeup;
   private cursor: number;
   private closed = false;
   private loop: Promise<void> | undefined;
@@ -35,28 +31,24 @@ export class CompatOutput {
   skipped = 0;
 
   private constructor(
-    private readonly socket: zmq.Push,
+    private readonly socket: PushEndpoint,
     private readonly ring: RingBuffer,
     private readonly log: Logger,
+    wake: Wakeup,
   ) {
     this.cursor = ring.oldestSeq;
-    this.tracker = new PeerTracker(socket, () => this.wake.notify());
+    this.wake = wake;
   }
 
   /** Binds the PUSH socket (HWM 1 as the original) on `address`, e.g. tcp://127.0.0.1:8082. */
   static async bind(address: string, ring: RingBuffer, log: Logger, highWaterMark = 1): Promise<CompatOutput> {
-    const socket = new zmq.Push({ sendHighWaterMark: highWaterMark, linger: 0 });
-    try {
-      await socket.bind(address);
-    } catch (e) {
-      socket.close();
-      throw new BsreadError('BSREAD_ERR_TRANSPORT', `cannot bind the output ${address}: ${errorMessage(e)}`, { cause: e });
-    }
-    return new CompatOutput(socket, ring, log);
+    const wake = new Wakeup();
+    const socket = await PushEndpoint.bind(address, { highWaterMark, what: 'the output', onPeersChange: () => wake.notify() });
+    return new CompatOutput(socket, ring, log, wake);
   }
 
   get endpoint(): string {
-    return this.socket.lastEndpoint ?? '';
+    return this.socket.endpoint;
   }
 
   start(): void {
@@ -70,7 +62,7 @@ export class CompatOutput {
 
   private async run(): Promise<void> {
     while (!this.closed) {
-      if (this.tracker.peers === 0) {
+      if (this.socket.peers === 0) {
         await this.wake.wait();
         continue;
       }
@@ -98,7 +90,7 @@ export class CompatOutput {
     const behind = this.cursor < this.ring.oldestSeq ? this.ring.oldestSeq : this.cursor;
     return {
       endpoint: this.endpoint,
-      peers: this.tracker.peers,
+      peers: this.socket.peers,
       cursor: this.cursor,
       nextPulseId: this.ring.get(behind)?.pulseId ?? null,
       lag: this.ring.nextSeq - behind,

@@ -2,6 +2,7 @@
 // live messages. Pure: no sockets, no timers. register() takes the snapshot of the ring and
 // adds the consumer for live messages in ONE synchronous step, so (single-threaded JavaScript)
 // no message can arrive in between: no gap and no duplicate at the seam.
+import type { ReplayStore } from '../replay/index.js';
 import { ConsumerQueue, type QueueLimits } from './consumer-queue.js';
 import type { RingBuffer } from './ring-buffer.js';
 import type { StoredMessage } from './stored-message.js';
@@ -79,4 +80,17 @@ export class ReplayRegistry {
   get size(): number {
     return this.consumers.size;
   }
+}
+
+/** The ring and its consumer registry as the store the replay service serves from. */
+export function ringReplayStore(ring: RingBuffer, registry: ReplayRegistry): ReplayStore {
+  return {
+    get depth() {
+      return ring.depth;
+    },
+    oldestPulseId: () => ring.oldest()?.pulseId ?? null,
+    newestPulseId: () => ring.newest()?.pulseId ?? null,
+    register: (id, fromPulseId) => registry.register(id, fromPulseId, ring),
+    unregister: (id) => void registry.unregister(id),
+  };
 }

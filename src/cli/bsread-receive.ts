@@ -5,7 +5,8 @@ import { DropCounter } from '../drop-counter.js';
 import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { RECEIVE_MODES, StreamReceiver, parseStreamAddress, type ReceiveMode } from '../transport/index.js';
 import type { MalformedKind } from '../errors.js';
-import { intOption, numberOption, untilSignal } from './run-cli.js';
+import { integerOption, numberOption } from './option-parsers.js';
+import { untilSignal } from './run-cli.js';
 import { formatMessageTable } from './message-table.js';
 
 interface ReceiveOptions {
@@ -23,7 +24,7 @@ export function registerReceive(program: Command): void {
     .description('connect to a bsread source and print every message')
     .requiredOption('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999')
     .addOption(new Option('-m, --mode <mode>', 'socket type').choices(RECEIVE_MODES).default('pull'))
-    .option('-n, --count <n>', 'exit 0 after this many messages', intOption('--count', 1))
+    .option('-n, --count <n>', 'exit 0 after this many messages', integerOption('--count', 1))
     .option('--json', 'one JSON object per line per message (the test fixtures\' value format)', false)
     .option('--timeout <seconds>', 'exit 1 when no message arrives for this long', numberOption('--timeout', 0.001))
     .addOption(new Option('--log_level <level>', 'log level').choices(LOG_LEVEL_NAMES).default('WARNING'))

@@ -7,6 +7,8 @@ import { COMPRESSIONS, ENCODINGS, type Compression, type Encoding } from '../bsr
 import { BsreadError, errorMessage } from '../errors.js';
 import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
+import { parseChannelsFile } from '../dispatcher/channels-file.js';
+import { parseChoice, parseInteger, parseNumber } from './option-parsers.js';
 import {
   buildProfile,
   channelSpecsOf,
@@ -14,7 +16,6 @@ import {
   loadProfileFile,
   mergeSpecs,
   parseCameraSize,
-  parseChannelList,
   selectChannels,
   Simulator,
   type ProfileSpec,
@@ -56,40 +57,21 @@ function invalid(msg: string): BsreadError {
   return new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', msg);
 }
 
+// Options given as strings (or not given): checked with the shared parsers.
 function intOpt(v: string | undefined, name: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) throw invalid(`${name}: "${v}" is not an integer from ${min} to ${max}`);
-  return n;
+  return v === undefined ? undefined : parseInteger(v, name, min, max);
 }
 
 function numOpt(v: string | undefined, name: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw invalid(`${name}: "${v}" is not a number from ${min} to ${max}`);
-  return n;
+  return v === undefined ? undefined : parseNumber(v, name, min, max);
 }
 
 function enumOpt<T extends string>(v: string | undefined, name: string, values: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(values as readonly string[]).includes(v)) throw invalid(`${name}: "${v}" is not one of ${values.join(', ')}`);
-  return v as T;
+  return v === undefined ? undefined : parseChoice(v, name, values);
 }
 
-/** Everything the run needs, checked. Pure apart from reading the profile and channels files. */
-export function resolveSimulateOptions(o: SimulateOptions): {
-  profile: SimProfile;
-  address: string;
-  mode: 'push' | 'pub';
-  count: number | undefined;
-  highWaterMark: number;
-  statsIntervalMs: number;
-  lingerMs: number;
-  logLevel: LogLevelName;
-} {
-  const mode = enumOpt(o.mode, '--mode', ['push', 'pub'] as const)!;
-  const logLevel = enumOpt(o.log_level, '--log_level', LOG_LEVEL_NAMES)!;
-  const base: ProfileSpec = o.profile === undefined ? {} : loadProfileFile(o.profile);
+/** The profile fields given as options (they override the profile file's). */
+function profileOverrides(o: SimulateOptions): ProfileSpec {
   const over: ProfileSpec = {};
   const seed = intOpt(o.seed, '--seed', 0, 0xffffffff);
   if (seed !== undefined) over.seed = seed;
@@ -122,6 +104,24 @@ export function resolveSimulateOptions(o: SimulateOptions): {
     const size = parseCameraSize(o.camera, '--camera');
     over.camera = camComp === undefined ? o.camera : { ...size, compression: camComp };
   }
+  return over;
+}
+
+/** Everything the run needs, checked. Pure apart from reading the profile and channels files. */
+export function resolveSimulateOptions(o: SimulateOptions): {
+  profile: SimProfile;
+  address: string;
+  mode: 'push' | 'pub';
+  count: number | undefined;
+  highWaterMark: number;
+  statsIntervalMs: number;
+  lingerMs: number;
+  logLevel: LogLevelName;
+} {
+  const mode = enumOpt(o.mode, '--mode', ['push', 'pub'] as const)!;
+  const logLevel = enumOpt(o.log_level, '--log_level', LOG_LEVEL_NAMES)!;
+  const base: ProfileSpec = o.profile === undefined ? {} : loadProfileFile(o.profile);
+  const over = profileOverrides(o);
   let spec = mergeSpecs(base, over);
   const typeChangeAt = intOpt(o.type_change_at, '--type_change_at', 0, Number.MAX_SAFE_INTEGER);
   const explicit = spec.channels !== undefined || spec.scalars !== undefined || spec.waveforms !== undefined || spec.camera !== undefined;
@@ -143,7 +143,7 @@ export function resolveSimulateOptions(o: SimulateOptions): {
     } catch (e) {
       throw invalid(`--channels ${o.channels}: cannot read: ${errorMessage(e)}`);
     }
-    profile = selectChannels(profile, parseChannelList(text, `channels file ${o.channels}`), { unknown: 'scalar' });
+    profile = selectChannels(profile, parseChannelsFile(text, o.channels), { unknown: 'scalar' });
   }
   return {
     profile,

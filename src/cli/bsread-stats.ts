@@ -4,7 +4,8 @@ import { Command, Option } from 'commander';
 import { BsreadReceiver, type BsreadMessage } from '../bsread/index.js';
 import { StreamAnalyzer, type AnalyzerCounters } from '../buffer/stream-analyzer.js';
 import { RECEIVE_MODES, StreamReceiver, parseStreamAddress, type ReceiveMode } from '../transport/index.js';
-import { intOption, untilSignal } from './run-cli.js';
+import { integerOption } from './option-parsers.js';
+import { untilSignal } from './run-cli.js';
 
 interface StatsOptions {
   source: string;
@@ -39,7 +40,7 @@ export function registerStats(program: Command): void {
     .description('receive a stream and print rate, throughput and pulse id anomalies every second')
     .requiredOption('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999')
     .addOption(new Option('-m, --mode <mode>', 'socket type').choices(RECEIVE_MODES).default('pull'))
-    .option('-n, --count <n>', 'exit 0 after this many messages', intOption('--count', 1))
+    .option('-n, --count <n>', 'exit 0 after this many messages', integerOption('--count', 1))
     .option('--json', 'print the final counters as JSON', false)
     .action(async (opts: StatsOptions) => {
       parseStreamAddress(opts.source, '--source');

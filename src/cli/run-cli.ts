@@ -1,6 +1,6 @@
 // Shared start-up for the command-line programs: parse, and turn errors into a clear message
 // and an exit status (2 = bad usage or argument, 1 = runtime failure). Only cli/ ends processes.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { BsreadError, errorMessage } from '../errors.js';
 
 export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
@@ -30,29 +30,6 @@ export async function runCli(program: Command, argv: string[] = process.argv): P
     process.stderr.write(`${program.name()}: error: ${errorMessage(e)}\n`);
     process.exitCode = usage ? 2 : 1;
   }
-}
-
-/** commander argument parser for an integer within [min, max]. */
-export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
-  return (value: string) => {
-    if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be an integer, got "${value}"`);
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be between ${min} and ${max}, got ${value}`);
-    }
-    return n;
-  };
-}
-
-/** commander argument parser for a finite number within [min, max]. */
-export function numberOption(name: string, min: number, max = Number.MAX_VALUE): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be a number between ${min} and ${max}, got "${value}"`);
-    }
-    return n;
-  };
 }
 
 /** Resolves on the first SIGINT or SIGTERM (and removes its handlers). */

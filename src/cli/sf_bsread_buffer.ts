@@ -3,8 +3,9 @@
 //   exit 0: stopped by SIGTERM/SIGINT; 1: unrecoverable error (port, dispatcher); 2: usage.
 import { CommanderError } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { parseBufferArgs, UsageError, type BufferConfig } from '../buffer/buffer-config.js';
-import { BufferService } from '../buffer/buffer-service.js';
+import { parseBufferArgs, type BufferConfig } from './buffer-options.js';
+import { UsageError } from './option-parsers.js';
+import { BufferService, type BufferServiceOptions } from '../buffer/buffer-service.js';
 import { startStatusServer } from '../buffer/status-server.js';
 import { readChannelsFile } from '../dispatcher/channels-file.js';
 import { DispatcherClient } from '../dispatcher/dispatcher-client.js';
@@ -18,10 +19,10 @@ function fail(log: Logger | null, message: string, code: number): never {
   process.exit(code);
 }
 
-async function main(): Promise<void> {
-  let cfg: BufferConfig;
+/** The command line, or exit 2 with the usage error (exit 0 for --help). */
+function parseOrExit(argv: string[]): BufferConfig {
   try {
-    cfg = parseBufferArgs(process.argv.slice(2));
+    return parseBufferArgs(argv);
   } catch (e) {
     if (e instanceof CommanderError) process.exit(e.exitCode);
     if (e instanceof UsageError) {
@@ -30,53 +31,65 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+}
+
+/** With -c: a stream of the file's channels from the dispatcher, and how to delete it again. */
+async function dispatcherStream(cfg: BufferConfig, log: Logger): Promise<{ address: string; remove(): Promise<void> }> {
+  const channels = await readChannelsFile(cfg.channelsFile!);
+  const dispatcher = new DispatcherClient(cfg.dispatcherUrl);
+  log.info({ channels: channels.length, dispatcher: dispatcher.baseUrl }, 'requesting a stream from the dispatcher');
+  const address = await dispatcher.requestStream(channels, { streamType: cfg.mode === 'sub' ? 'pub_sub' : 'push_pull' });
+  log.info({ stream: address }, 'dispatcher stream ready');
+  return {
+    address,
+    async remove(): Promise<void> {
+      try {
+        await dispatcher.deleteStream(address);
+        log.info({ stream: address }, 'dispatcher stream deleted');
+      } catch (e) {
+        log.warn({ err: errorMessage(e) }, 'could not delete the dispatcher stream (the dispatcher removes idle streams itself)');
+      }
+    },
+  };
+}
+
+function serviceOptions(cfg: BufferConfig, input: string, log: Logger): BufferServiceOptions {
+  return {
+    inputAddress: input,
+    inputMode: cfg.mode,
+    outputAddress: `tcp://${cfg.bindHost}:${cfg.outputPort}`,
+    replayAddress: `tcp://${cfg.bindHost}:${cfg.replayPort}`,
+    bindHost: cfg.bindHost,
+    limits: {
+      maxMessages: cfg.bufferLength,
+      maxAgeMs: cfg.bufferSeconds === null ? undefined : cfg.bufferSeconds * 1000,
+      maxBytes: cfg.bufferBytes ?? undefined,
+    },
+    analyzer: cfg.analyzer,
+    consumerIdleMs: cfg.consumerIdleS * 1000,
+    log,
+  };
+}
+
+async function main(): Promise<void> {
+  const cfg = parseOrExit(process.argv.slice(2));
   const log = createLogger('sf_bsread_buffer', cfg.logLevel);
   keepFreedMemoryInProcess(log);
 
-  let dispatcher: DispatcherClient | null = null;
-  let dispatcherStream: string | null = null;
-  let input = cfg.stream;
+  let stream: { address: string; remove(): Promise<void> } = { address: cfg.stream!, remove: async () => {} };
   if (cfg.channelsFile !== null) {
     try {
-      const channels = await readChannelsFile(cfg.channelsFile);
-      dispatcher = new DispatcherClient(cfg.dispatcherUrl);
-      log.info({ channels: channels.length, dispatcher: dispatcher.baseUrl }, 'requesting a stream from the dispatcher');
-      dispatcherStream = await dispatcher.requestStream(channels, { streamType: cfg.mode === 'sub' ? 'pub_sub' : 'push_pull' });
-      input = dispatcherStream;
-      log.info({ stream: dispatcherStream }, 'dispatcher stream ready');
+      stream = await dispatcherStream(cfg, log);
     } catch (e) {
       fail(log, errorMessage(e), 1);
     }
   }
-  const deleteStream = async (): Promise<void> => {
-    if (dispatcher === null || dispatcherStream === null) return;
-    try {
-      await dispatcher.deleteStream(dispatcherStream);
-      log.info({ stream: dispatcherStream }, 'dispatcher stream deleted');
-    } catch (e) {
-      log.warn({ err: errorMessage(e) }, 'could not delete the dispatcher stream (the dispatcher removes idle streams itself)');
-    }
-  };
 
   let service: BufferService;
   try {
-    service = await BufferService.start({
-      inputAddress: input!,
-      inputMode: cfg.mode,
-      outputAddress: `tcp://${cfg.bindHost}:${cfg.outputPort}`,
-      replayAddress: `tcp://${cfg.bindHost}:${cfg.replayPort}`,
-      bindHost: cfg.bindHost,
-      limits: {
-        maxMessages: cfg.bufferLength,
-        maxAgeMs: cfg.bufferSeconds === null ? undefined : cfg.bufferSeconds * 1000,
-        maxBytes: cfg.bufferBytes ?? undefined,
-      },
-      analyzer: cfg.analyzer,
-      consumerIdleMs: cfg.consumerIdleS * 1000,
-      log,
-    });
+    service = await BufferService.start(serviceOptions(cfg, stream.address, log));
   } catch (e) {
-    await deleteStream();
+    await stream.remove();
     fail(log, errorMessage(e), 1);
   }
 
@@ -87,7 +100,7 @@ async function main(): Promise<void> {
       log.info({ port: cfg.statusPort }, 'status server listening');
     } catch (e) {
       await service.stop();
-      await deleteStream();
+      await stream.remove();
       fail(log, errorMessage(e), 1);
     }
   }
@@ -102,7 +115,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping');
     await service.stop();
     if (http !== null) await http.close();
-    await deleteStream();
+    await stream.remove();
     log.info('stopped');
     process.exit(0);
   };

@@ -3,19 +3,20 @@
 //   exit 0: the acquisition finished, or GET /stop, SIGTERM, SIGINT, GET /kill;
 //   1: cannot start (user switch, output path, REST port) or stopped after a failed acquisition;
 //   2: bad usage or argument.
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
 import { BsreadError, errorMessage } from '../errors.js';
 import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
-import { loadAddon } from '../native/addon.js';
+import { nativeAddon } from '../native/surface.js';
 import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
 import { parseStreamAddress, RECEIVE_MODES, type ReceiveMode } from '../transport/index.js';
-import { Acquisition, DEV_NULL } from '../writer/acquisition.js';
+import { Acquisition } from '../writer/acquisition.js';
+import { DEV_NULL, makeOutputFolder, refuseExisting } from '../writer/output-path.js';
 import { messageSourceOpener } from '../writer/message-source.js';
 import { buildWriterApp } from '../writer/rest.js';
 import { SwissFelFile, type BitshuffleStorage } from '../writer/swissfel-file.js';
-import { intOption, numberOption, runCli } from './run-cli.js';
+import { choiceOption, integerOption, numberOption } from './option-parsers.js';
+import { runCli } from './run-cli.js';
 
 interface WriterCliOptions {
   log_level: LogLevelName;
@@ -54,18 +55,8 @@ function switchUser(userId: number): void {
 
 /** Creates the output folder and refuses an existing file (unless --overwrite), before any REST call. */
 function prepareOutput(path: string, overwrite: boolean): void {
-  if (path === DEV_NULL) return;
-  const dir = dirname(path);
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (e) {
-    throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `cannot write into the output folder ${dir}: ${errorMessage(e)}`, { cause: e });
-  }
-  if (existsSync(path)) {
-    if (statSync(path).isDirectory()) throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `output_file ${path} is a folder`);
-    if (!overwrite) throw new BsreadError('BSREAD_ERR_FILE_EXISTS', `output_file ${path} exists already; refusing to overwrite it (use --overwrite)`);
-  }
+  makeOutputFolder(path);
+  refuseExisting(path, overwrite, 'refusing to overwrite it (use --overwrite)');
 }
 
 async function runWriter(streamAddress: string, outputFile: string, userId: number, restPort: number, o: WriterCliOptions): Promise<void> {
@@ -93,7 +84,7 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
     // compilers load parts lazily (at construction and at ready), and the new user may not be
     // allowed to read this installation (a checkout in a private folder, root's home...).
     await app.ready();
-    loadAddon(); // libhdf5 is first needed when a file is created, after the switch
+    nativeAddon(); // libhdf5 is first needed when a file is created, after the switch
     switchUser(userId);
     prepareOutput(output, o.overwrite);
   } catch (e) {
@@ -139,30 +130,24 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
   process.exitCode = exit.code;
 }
 
-function oneOf<T extends string>(name: string, values: readonly T[]): (v: string) => T {
-  return (v: string) => {
-    if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
-    return v as T;
-  };
-}
 
 const program = new Command('sf_bsread_writer')
   .description('Write the bsread messages of one pulse range to an HDF5 file in the SwissFEL layout; controlled over REST.')
   .argument('<stream_address>', 'source to receive from, tcp://HOST:PORT; if our sf_bsread_buffer is there, its replay service (PORT+1) is used')
   .argument('<output_file>', 'HDF5 file to write (/dev/null: receive and filter, write nothing); its folder is created if missing')
-  .argument('<user_id>', 'switch to this user id and group id before touching any file (-1: stay the current user)', intOption('user_id', -1, 2 ** 32 - 2))
-  .argument('<rest_port>', 'port of the REST API', intOption('rest_port', 1, 65535))
+  .argument('<user_id>', 'switch to this user id and group id before touching any file (-1: stay the current user)', integerOption('user_id', -1, 2 ** 32 - 2))
+  .argument('<rest_port>', 'port of the REST API', integerOption('rest_port', 1, 65535))
   .addOption(new Option('--log_level <level>', 'log level').choices(LOG_LEVEL_NAMES).default('INFO'))
   .option('--rest_host <host>', 'interface the REST API listens on', '127.0.0.1')
-  .option('--mode <mode>', `receive mode when no replay service answers: ${RECEIVE_MODES.join('|')}`, oneOf('--mode', RECEIVE_MODES), 'pull')
+  .option('--mode <mode>', `receive mode when no replay service answers: ${RECEIVE_MODES.join('|')}`, choiceOption('--mode', RECEIVE_MODES), 'pull')
   .option('--flush_interval <s>', 'write buffered rows to the file at least this often (seconds); what /kill keeps', numberOption('--flush_interval', 0.01, 60), 1)
   .option(
     '--bitshuffle <storage>',
     "bitshuffle_lz4 arrays: 'direct' stores the received chunks (filter 32008, needs the bitshuffle plugin to read), 'decompress' stores plain rows",
-    oneOf('--bitshuffle', ['direct', 'decompress'] as const),
+    choiceOption('--bitshuffle', ['direct', 'decompress'] as const),
     'direct',
   )
-  .option('--probe_timeout <ms>', 'how long to wait for the buffer replay service to answer at each start (ms)', intOption('--probe_timeout', 1, 60_000), 500)
+  .option('--probe_timeout <ms>', 'how long to wait for the buffer replay service to answer at each start (ms)', integerOption('--probe_timeout', 1, 60_000), 500)
   .option('--overwrite', 'overwrite an existing output file (refused by default)', false)
   .option('--keep_page_cache', 'keep written image rows in the page cache (by default they leave it once on disk, a flush after being written)', false)
   .addHelpText(

@@ -5,10 +5,11 @@
 // writer over REST for a pulse range that starts in the past; the writer writes it and exits;
 // the demo prints a summary of the file and stops everything.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { summarizeSwissFelFile, type FileSummary } from '../writer/file-summary.js';
 import { ChildProgram } from './child-program.js';
+import { freePort } from './ports.js';
+import { sleep, waitFor } from './wait.js';
 
 export interface DemoOptions {
   /** Where the channels file and the HDF5 file go. */
@@ -33,49 +34,6 @@ export const DEFAULT_DEMO_OPTIONS: Omit<DemoOptions, 'log'> = {
 };
 
 const CAMERA = 'SLG-LCAM-C041:FPICTURE';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-/** Two free ports in a row: the buffer's output port and its replay port (output + 1). */
-async function freePortPair(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const p = await freePort();
-    if (p >= 65535) continue;
-    const ok = await new Promise<boolean>((res) => {
-      const srv = createServer();
-      srv.once('error', () => res(false));
-      srv.listen(p + 1, '127.0.0.1', () => srv.close(() => res(true)));
-    });
-    if (ok) return p;
-  }
-  throw new Error('no two consecutive free ports found');
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== null) return v;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 async function http(method: string, url: string, body?: unknown): Promise<unknown> {
   const init: RequestInit = { method, signal: AbortSignal.timeout(5000) };
@@ -140,10 +98,10 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
     const dispatcherPort = await freePort();
     const dispatcherUrl = `http://127.0.0.1:${dispatcherPort}`;
     const dispatcher = start('bsread', ['dispatcher', '--port', String(dispatcherPort), '--log_level', 'WARNING']);
-    const live = await waitFor('the dispatcher', 10_000, async () => {
+    const live = await waitFor('the dispatcher', async () => {
       if (!dispatcher.running) throw new Error(`dispatcher exited: ${dispatcher.stderr()}`);
       return (await http('GET', `${dispatcherUrl}/channels/live`)) as { channels: string[] }[];
-    });
+    }, 10_000, 100);
     const known = live.flatMap((b) => b.channels);
     step(1, `embedded dispatcher on ${dispatcherUrl}: ${known.length} simulated SwissFEL channels`);
 
@@ -155,27 +113,27 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
     step(2, `channels file with ${chosen.length} channels (camera ${CAMERA} included): ${channelsFile}`);
 
     // 3. The buffer asks the dispatcher for a stream of those channels and keeps the recent past.
-    const outputPort = await freePortPair();
+    const outputPort = await freePort();
     const statusPort = await freePort();
     const bufferArgs = ['-c', channelsFile, '--dispatcher_url', dispatcherUrl, '-o', String(outputPort), '-b', '1500', '--buffer_seconds', '15', '--buffer_bytes', '1500M', '--status_port', String(statusPort), '--log_level', 'WARNING'];
     const buffer = start('sf_bsread_buffer', bufferArgs);
     step(3, `buffer: sf_bsread_buffer ${bufferArgs.join(' ')}`);
     const bufferStatus = async () => (await http('GET', `http://127.0.0.1:${statusPort}/status`)) as BufferStatusView;
     const warmupEnd = Date.now() + opts.warmupSeconds * 1000;
-    await waitFor('the buffer to receive data', 15_000, async () => {
+    await waitFor('the buffer to receive data', async () => {
       if (!buffer.running) throw new Error(`buffer exited: ${buffer.stderr()}`);
       const s = await bufferStatus();
       return s.buffer.depth > 0 ? s : null;
-    });
+    }, 15_000, 100);
     // 4. The writer, started as a DAQ system starts the original: stream address, file, uid, port.
     const restPort = await freePort();
     const writerArgs = [`tcp://127.0.0.1:${outputPort}`, h5Path, '-1', String(restPort), '--log_level', 'WARNING'];
     const writer = start('sf_bsread_writer', writerArgs);
     const rest = `http://127.0.0.1:${restPort}`;
-    await waitFor('the writer REST API', 15_000, async () => {
+    await waitFor('the writer REST API', async () => {
       if (!writer.running) throw new Error(`writer exited: ${writer.stderr()}`);
       return await http('GET', `${rest}/status`);
-    });
+    }, 15_000, 100);
     step(4, `writer: sf_bsread_writer ${writerArgs.join(' ')}`);
     while (Date.now() < warmupEnd) {
       const s = await bufferStatus();
@@ -205,9 +163,9 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
       if (Date.now() - lastLine >= 1000) {
         lastLine = Date.now();
         try {
-          const st = (await http('GET', `${rest}/statistics`)) as { status: string; statistics: Record<string, unknown> };
+          const st = (await http('GET', `${rest}/statistics`)) as { status: string; statistics: { last_pulse_id?: number; messages_written?: number } };
           const s = st.statistics;
-          log(`          writer ${st.status}: last pulse ${String(s['last_pulse_id'])}, written ${String(s['messages_written'] ?? s['written'] ?? '?')}`);
+          log(`          writer ${st.status}: last pulse ${s.last_pulse_id ?? '?'}, written ${s.messages_written ?? '?'}`);
         } catch {
           // the writer may exit between two polls
         }

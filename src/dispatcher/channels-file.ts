@@ -16,6 +16,7 @@ function fail(source: string, text: string): never {
 
 // Control characters (NUL, tabs inside a name, escape sequences) never occur in a channel name;
 // a file that has them is binary or corrupt, and must not be sent to the dispatcher as names.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function checkName(name: string, where: string, source: string): string {

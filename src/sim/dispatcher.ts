@@ -5,7 +5,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { BsreadError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { buildProfile, defaultChannelSpecs, selectChannels, type ChannelRequest, type SimProfile } from './profile.js';
+import type { ChannelRequest } from '../dispatcher/channels-file.js';
+import { buildProfile, defaultChannelSpecs, selectChannels, type SimProfile } from './profile.js';
 import { Simulator } from './simulator.js';
 
 export type StreamType = 'pub_sub' | 'push_pull';

@@ -7,7 +7,6 @@ export {
   loadProfileFile,
   mergeSpecs,
   parseCameraSize,
-  parseChannelList,
   parseProfileText,
   selectChannels,
   DEFAULT_RATE,
@@ -15,7 +14,6 @@ export {
   GENERATORS,
   type CameraSpec,
   type ChangeSpec,
-  type ChannelRequest,
   type ChannelSegment,
   type ChannelSpec,
   type Generator,
@@ -27,7 +25,6 @@ export {
 } from './profile.js';
 export {
   anyDue,
-  channelTimestamp,
   definitionAt,
   isDue,
   isGap,

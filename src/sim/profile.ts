@@ -15,6 +15,7 @@ import {
   type Compression,
   type Encoding,
 } from '../bsread/index.js';
+import type { ChannelRequest } from '../dispatcher/channels-file.js';
 import { BsreadError, errorMessage } from '../errors.js';
 import { combine, hashString, mix32 } from './hash.js';
 import { CAMERA_NAME, scalarName, waveformName } from './names.js';
@@ -455,12 +456,6 @@ export function mergeSpecs(base: ProfileSpec, over: ProfileSpec): ProfileSpec {
   return out;
 }
 
-/** One requested channel: a name, optionally with its own modulo/offset (dispatcher §7.1, channels files §7.2). */
-export interface ChannelRequest {
-  readonly name: string;
-  readonly modulo?: number;
-  readonly offset?: number;
-}
 
 /**
  * A profile with exactly the requested channels, in request order, with the request's
@@ -502,32 +497,3 @@ export function selectChannels(
   return Object.freeze({ ...profile, channels: Object.freeze(channels) });
 }
 
-/**
- * A channel list file (§7.2): JSON `{"channels": [name | {name, modulo?, offset?}, ...]}`, or
- * plain text with one name per line (trimmed; empty lines and lines starting with # skipped).
- */
-export function parseChannelList(text: string, where = 'channels file'): ChannelRequest[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    data = undefined;
-  }
-  if (isObj(data) && Array.isArray(data['channels'])) {
-    return data['channels'].map((e, i): ChannelRequest => {
-      const w = `${where}: channels[${i}]`;
-      if (typeof e === 'string') return { name: channelName(e, w) };
-      if (!isObj(e)) throw bad(w, 'is neither a name nor an object');
-      const r: { name: string; modulo?: number; offset?: number } = { name: channelName(e['name'], `${w}.name`) };
-      if (e['modulo'] !== undefined) r.modulo = int(e['modulo'], `${w}.modulo`, 1, 1_000_000_000);
-      if (e['offset'] !== undefined) r.offset = int(e['offset'], `${w}.offset`, 0, 1_000_000_000);
-      return r;
-    });
-  }
-  const names = text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0 && !l.startsWith('#'));
-  if (names.length === 0) throw bad(where, 'names no channel');
-  return names.map((n, i) => ({ name: channelName(n, `${where}: line ${i + 1}`) }));
-}

@@ -295,10 +295,6 @@ export function simulatedValue(profile: SimProfile, channelIndex: number, pulseI
   return nd;
 }
 
-/** The channel timestamp the simulator sends: the pulse's global timestamp. */
-export function channelTimestamp(pulseId: number): Timestamp {
-  return pulseTimestamp(pulseId);
-}
 
 /**
  * What `bsread receive --json` prints for this pulse (src/bsread messageToJson, the fixtures'

@@ -1,6 +1,6 @@
 export { parseStreamAddress, type TcpAddress } from './address.js';
 export { StreamReceiver, RECEIVE_MODES, type ReceiveMode, type StreamReceiverOptions } from './receiver.js';
-export { StreamSender, SEND_MODES, type SendMode, type StreamSenderOptions } from './sender.js';
+export type { SendMode, StreamSenderOptions } from './sender.js';
 export {
   NativeStreamReceiver,
   messageFrames,
@@ -9,3 +9,6 @@ export {
   type NativeReceiverOptions,
 } from './native-receiver.js';
 export { NativeStreamSender } from './native-sender.js';
+export { packFrames, frameViews, frameCount, type PackedFrames } from './packed-frames.js';
+export { PushEndpoint, RouterEndpoint, requestReply, type PushEndpointOptions } from './zmq-endpoints.js';
+export { Wakeup } from './wakeup.js';

@@ -5,10 +5,10 @@
 // back-pressure. Same face as StreamReceiver (receive() → null on timeout or after close; close()
 // idempotent), but a message is { data, offsets } instead of one Buffer per frame. zeromq.js costs
 // a few µs per frame, and a 1000-channel message is 2002 frames; see docs/native-receive.md.
-import { PackedFrameList, type MessageFrames } from '../bsread/index.js';
+import { PackedFrameList, type MessageFrames } from './frame-list.js';
 import { BsreadError } from '../errors.js';
-import { loadAddon } from '../native/addon.js';
-import type { PackedFrames } from '../buffer/stored-message.js';
+import { nativeAddon, type AddonReceiver, type TransportAddon, type ZmqReceiverStats as NativeStats } from '../native/surface.js';
+import type { PackedFrames } from './packed-frames.js';
 import { parseStreamAddress } from './address.js';
 import type { StreamReceiverOptions } from './receiver.js';
 
@@ -20,44 +20,12 @@ export interface NativeMessage extends PackedFrames {
   slot: number;
 }
 
-interface NativeStats {
-  received: number;
-  /** Messages read and dropped because they could not be kept (≥ 4 GiB, or no memory). */
-  dropped: number;
-  waitsQueueFull: number;
-  queued: number;
-  queuedBytes: number;
-  /** recycleSlabs: slabs kept, free among them, dropped so far, messages that outgrew theirs. */
-  slabs?: number;
-  slabsFree?: number;
-  slabsDropped?: number;
-  slabOverflows?: number;
-}
+// The addon's transport interface is declared in src/native/surface.ts.
+export type { AddonSender } from '../native/surface.js';
 
-interface AddonReceiver {
-  tryReceiveBatch(max: number): NativeMessage[];
-  receiveBatch(max: number, timeoutMs: number): Promise<NativeMessage[]>;
-  recycle(slot: number): boolean;
-  stats(): NativeStats;
-  close(): void;
-}
-
-export interface AddonSender {
-  send(data: Uint8Array, offsets: Uint32Array): boolean;
-  sendFrames(frames: readonly Uint8Array[]): boolean;
-  endpoint(): string;
-  close(): void;
-}
-
-interface TransportAddon {
-  ZmqReceiver: new (address: string, mode: string, highWaterMark: number, queueMessages: number, queueBytes: number, slabs: number) => AddonReceiver;
-  ZmqSender: new (address: string, mode: string, how: 'bind' | 'connect', highWaterMark: number, lingerMs: number) => AddonSender;
-  zmqVersion: string;
-}
-
-/** The part of the addon this module uses. */
+/** The part of the addon this module (and native-sender.ts) uses. */
 export function transportAddon(): TransportAddon {
-  return loadAddon() as TransportAddon;
+  return nativeAddon();
 }
 
 export interface NativeReceiverOptions extends StreamReceiverOptions {

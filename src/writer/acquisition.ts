@@ -7,13 +7,13 @@
 // CreateFile), so the REST layer and the tests drive it without sockets or files. Range
 // decisions are the pure functions of range.ts. Nothing here ends the process: when the
 // program should exit, `exitRequested` resolves and cli/ decides.
-import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, unlinkSync } from 'node:fs';
 import { BsreadReceiver, type BsreadMessage, type MessageFrames } from '../bsread/index.js';
 import { DropCounter } from '../drop-counter.js';
 import { BsreadError, errorMessage, type MalformedKind } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MessageSource, OpenSource, SourceKind } from './message-source.js';
+import { DEV_NULL, makeOutputFolder, refuseExisting, resolveOutputPath } from './output-path.js';
 import {
   advance,
   checkBounds,
@@ -33,7 +33,7 @@ export const MANDATORY_PARAMETERS = ['general/created', 'general/user', 'general
 
 /** What the acquisition needs of an output file (SwissFelFile satisfies it). */
 export interface OutputFile {
-  write(msg: BsreadMessage): { written: true; channelErrors: number };
+  write(msg: BsreadMessage): { channelErrors: number };
   flushIfDue(nowMs?: number): void;
   flush(): void;
   truncateAfter(lastPulseId: number): number;
@@ -139,6 +139,20 @@ interface Counters {
 const zeroCounters = (): Counters => ({ received: 0, written: 0, beforeStart: 0, afterStop: 0, repeated: 0, control: 0, channelErrors: 0 });
 
 /** One acquisition: a file, a source and the range. */
+/** A finished run, as /statistics reports it until the next run starts. */
+interface RunResult {
+  readonly range: PulseRange;
+  readonly progress: RangeProgress;
+  readonly outputFile: string;
+  readonly persistent: boolean;
+  readonly source: SourceKind;
+  readonly gap: number;
+  readonly channelErrors: Record<string, number>;
+  /** null when it could not be computed (the run failed). */
+  readonly summary: RangeSummary | null;
+  readonly error: string | null;
+}
+
 class Run {
   progress: RangeProgress = NO_PROGRESS;
   endReason: string | null = null;
@@ -152,7 +166,7 @@ class Run {
   ) {}
 }
 
-export const DEV_NULL = '/dev/null';
+export { DEV_NULL } from './output-path.js';
 
 /** Checks the POST /parameters body; throws BsreadError with a message naming what is wrong. */
 export function validateParameters(body: Readonly<Record<string, unknown>>): Record<string, string> {
@@ -187,15 +201,8 @@ export class Acquisition implements AcquisitionControl {
   private starting = false;
   private shuttingDown = false;
   private counters: Counters = zeroCounters();
-  private lastError: string | null = null;
-  private lastSummary: RangeSummary | null = null;
-  private lastProgress: RangeProgress = NO_PROGRESS;
-  private lastRange: PulseRange = OPEN_RANGE;
-  private lastOutputFile: string | null = null;
-  private lastPersistent = false;
-  private lastSource: SourceKind | null = null;
-  private lastGap = 0;
-  private lastChannelErrors: Record<string, number> = {};
+  /** The last finished run, as the statistics report it until the next run starts. */
+  private lastRun: RunResult | null = null;
   private readonly receiver = new BsreadReceiver();
   private readonly malformed: DropCounter<MalformedKind>;
   private readonly now: () => number;
@@ -219,9 +226,10 @@ export class Acquisition implements AcquisitionControl {
 
   statistics(): WriterStatistics {
     const run = this.run;
-    const range = run?.range ?? (this.state === 'waiting' || this.lastSummary === null ? this.pending : this.lastRange);
-    const progress = run?.progress ?? this.lastProgress;
-    let missing = this.lastSummary?.missingPulseIds ?? 0;
+    const last = this.lastRun;
+    const range = run?.range ?? (this.state === 'waiting' || last?.summary == null ? this.pending : last.range);
+    const progress = run?.progress ?? last?.progress ?? NO_PROGRESS;
+    let missing = last?.summary?.missingPulseIds ?? 0;
     if (run !== null) {
       // While writing, pulses after the last written one may still come: count only gaps so far.
       missing = summarize({ ...run.range, stopPulseId: null }, run.file.firstPulseId, run.file.lastPulseId, run.file.rows).missingPulseIds;
@@ -234,9 +242,9 @@ export class Acquisition implements AcquisitionControl {
       stop_timestamp: range.stopTime,
       last_pulse_id: progress.lastSeenPulseId ?? -1,
       last_timestamp: progress.lastSeenTime,
-      output_file: run?.file.path ?? this.lastOutputFile,
-      persistent: run?.persistent ?? this.lastPersistent,
-      source: run?.source.kind ?? this.lastSource,
+      output_file: run?.file.path ?? last?.outputFile ?? null,
+      persistent: run?.persistent ?? last?.persistent ?? false,
+      source: run?.source.kind ?? last?.source ?? null,
       messages_received: c.received,
       messages_written: c.written,
       discarded_before_start: c.beforeStart,
@@ -245,11 +253,11 @@ export class Acquisition implements AcquisitionControl {
       control_messages: c.control,
       malformed: this.malformed.toJSON(),
       malformed_total: this.malformed.total(),
-      channel_errors: run !== null ? safeChannelErrors(run.file) : this.lastChannelErrors,
+      channel_errors: run !== null ? safeChannelErrors(run.file) : (last?.channelErrors ?? {}),
       missing_pulse_ids: missing,
-      replay_gap: run?.source.gap ?? this.lastGap,
-      last_error: this.lastError,
-      summary: this.lastSummary,
+      replay_gap: run?.source.gap ?? last?.gap ?? 0,
+      last_error: last?.error ?? null,
+      summary: last?.summary ?? null,
     };
   }
 
@@ -282,10 +290,7 @@ export class Acquisition implements AcquisitionControl {
   }
 
   private checkOutputFile(path: string): string {
-    if (path.trim() === '' || path.includes('\0')) {
-      throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `output_file ${JSON.stringify(path)} is not a usable path`);
-    }
-    return path === DEV_NULL ? path : resolve(path);
+    return resolveOutputPath(path);
   }
 
   private ensureIdle(what: string): void {
@@ -301,9 +306,7 @@ export class Acquisition implements AcquisitionControl {
     this.ensureIdle('start');
     const bad = checkBounds(range);
     if (bad !== null) throw new BsreadError('BSREAD_ERR_INVALID_ARGUMENT', bad);
-    if (path !== DEV_NULL && existsSync(path) && !this.opts.overwrite) {
-      throw new BsreadError('BSREAD_ERR_FILE_EXISTS', `output file ${path} exists already; remove it, choose another output_file, or start the writer with --overwrite`);
-    }
+    refuseExisting(path, this.opts.overwrite, 'remove it, choose another output_file, or start the writer with --overwrite');
     for (const k of MANDATORY_PARAMETERS) {
       if (!(k in this.params)) this.opts.log.warn({ parameter: k }, `parameter ${k} was not POSTed before the start; the file gets "not given"`);
     }
@@ -311,13 +314,7 @@ export class Acquisition implements AcquisitionControl {
     let file: OutputFile | null = null;
     let createdHere = false;
     try {
-      if (path !== DEV_NULL) {
-        try {
-          mkdirSync(dirname(path), { recursive: true });
-        } catch (e) {
-          throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `cannot create the folder of ${path}: ${errorMessage(e)}`, { cause: e });
-        }
-      }
+      makeOutputFolder(path);
       const existed = path !== DEV_NULL && existsSync(path);
       file = this.opts.createFile({ path, overwrite: this.opts.overwrite, parameters: { ...this.params } });
       createdHere = !existed;
@@ -330,8 +327,6 @@ export class Acquisition implements AcquisitionControl {
       const run = new Run(range, file, source, persistent);
       this.run = run;
       this.state = 'writing';
-      this.lastOutputFile = file.path;
-      this.lastPersistent = persistent;
       this.opts.log.info({ range: describeRange(range), output_file: file.path, source: source.kind, persistent, gap: source.gap }, 'acquisition started');
       run.done = this.loop(run);
       return { status: `writing ${describeRange(range)} to ${file.path}` };
@@ -354,11 +349,7 @@ export class Acquisition implements AcquisitionControl {
     this.counters = zeroCounters();
     this.malformed.reset();
     this.receiver.clearCache();
-    this.lastError = null;
-    this.lastSummary = null;
-    this.lastProgress = NO_PROGRESS;
-    this.lastChannelErrors = {};
-    this.lastGap = 0;
+    this.lastRun = null;
   }
 
   private setStop(stop: { stopPulseId: number | null; stopTime: number | null }): CommandResult {
@@ -522,23 +513,29 @@ export class Acquisition implements AcquisitionControl {
     } catch (e) {
       if (run.error === null) run.error = e;
     }
-    this.lastChannelErrors = safeChannelErrors(file);
+    const channelErrors = safeChannelErrors(file);
     try {
       file.close();
     } catch (e) {
       if (run.error === null) run.error = e;
     }
-    this.lastSummary = summary;
-    this.lastProgress = run.progress;
-    this.lastRange = run.range;
-    this.lastSource = run.source.kind;
-    this.lastGap = run.source.gap;
+    const error = run.error === null ? null : errorMessage(run.error);
+    this.lastRun = {
+      range: run.range,
+      progress: run.progress,
+      outputFile: file.path,
+      persistent: run.persistent,
+      source: run.source.kind,
+      gap: run.source.gap,
+      channelErrors,
+      summary,
+      error,
+    };
     this.run = null;
     this.pending = OPEN_RANGE;
-    if (run.error !== null) {
-      this.lastError = errorMessage(run.error);
+    if (error !== null) {
       this.state = 'error';
-      this.opts.log.error({ err: this.lastError, output_file: file.path, summary }, 'acquisition failed; file closed as far as possible');
+      this.opts.log.error({ err: error, output_file: file.path, summary }, 'acquisition failed; file closed as far as possible');
     } else {
       this.state = 'finished';
       this.opts.log.info({ output_file: file.path, reason: run.endReason, ...summary, replay_gap: run.source.gap }, 'acquisition finished');
@@ -561,7 +558,7 @@ export class Acquisition implements AcquisitionControl {
       this.opts.log.info({ reason }, 'shutting down');
       this.resolveExit({ code: failed ? 1 : 0, reason, immediate: false });
     }
-    const s = this.lastSummary;
+    const s = this.lastRun?.summary ?? null;
     const detail = s === null ? 'no file was open' : `file closed with ${s.rowsWritten} rows (pulses ${s.firstWrittenPulseId ?? '-'}..${s.lastWrittenPulseId ?? '-'})`;
     return { status: `stopped (${reason}); ${detail}` };
   }

@@ -4,7 +4,7 @@
 //   because PUSH deals messages round-robin between its peers;
 // - anything else: PULL (or SUB) connected to stream_address when the acquisition starts, as the
 //   original writer did.
-import { openReplay, probeReplayService, type OpenReplayOptions, type ReplayServiceInfo, type ReplaySession } from '../buffer/replay-client.js';
+import { openReplay, probeReplayService, type OpenReplayOptions, type ReplayServiceInfo, type ReplaySession } from '../replay/index.js';
 import { readMainHeader, type MessageFrames } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';

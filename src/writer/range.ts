@@ -87,11 +87,6 @@ export function advance(progress: RangeProgress, pulse: PulseInfo, decision: Ran
   };
 }
 
-/** Pulse ids without a message between the last written pulse and this one (0 for the first write). */
-export function missingBefore(progress: RangeProgress, pulseId: number): number {
-  if (progress.lastWrittenPulseId === null) return 0;
-  return Math.max(0, pulseId - progress.lastWrittenPulseId - 1);
-}
 
 /** Why a new bound is refused, or null when it fits. Messages name both values. */
 export function checkBounds(range: PulseRange): string | null {

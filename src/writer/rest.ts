@@ -68,6 +68,12 @@ const ROUTES: RouteDoc[] = [
   { method: 'GET', url: '/openapi.json', summary: 'this description', schema: {} },
 ];
 
+function routeDoc(method: string, url: string): RouteDoc {
+  const r = ROUTES.find((x) => x.method === method && x.url === url);
+  if (r === undefined) throw new Error(`no route ${method} ${url} in ROUTES`);
+  return r;
+}
+
 /** The OpenAPI 3 description served at GET /openapi.json. */
 export function openApiDocument(): object {
   const paths: Record<string, Record<string, object>> = {};
@@ -162,7 +168,7 @@ const writerRest: FastifyPluginAsync<WriterRestOptions> = async (app, opts) => {
     return { state: 'ok', status: control.status(), parameters: control.parameters() };
   });
 
-  app.get('/statistics', { schema: { description: ROUTES[2]!.summary } as FastifySchema }, async (): Promise<OkReply> => ({
+  app.get('/statistics', { schema: { description: routeDoc('GET', '/statistics').summary } as FastifySchema }, async (): Promise<OkReply> => ({
     state: 'ok',
     status: control.status(),
     statistics: control.statistics(),

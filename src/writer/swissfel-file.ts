@@ -10,12 +10,13 @@
 //   message is written (the original's thread died);
 // - truncateAfter() really drops rows past the stop pulse (§11 item 9).
 // Rows are collected in memory and appended in batches, at least every flushIntervalMs.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { BsreadMessage, ChannelEntry, DataHeader } from '../bsread/index.js';
 import { BsreadError, H5Error, MalformedMessageError } from '../errors.js';
 import { H5File } from '../h5/index.js';
 import { Channel, eachThenThrow } from './channel-writers/channel.js';
+import { checkOutputFolder, DEV_NULL, refuseExisting } from './output-path.js';
 import { SpaceReserve } from './space-reserve.js';
 import { checkValue } from './channel-writers/values.js';
 import {
@@ -34,8 +35,7 @@ import {
 
 export type { BitshuffleStorage } from './layout.js';
 
-/** The output path that writes nothing: the whole file is built in memory and dropped. */
-export const DEV_NULL = '/dev/null';
+export { DEV_NULL } from './output-path.js';
 
 export interface SwissFelFileOptions {
   /** '/dev/null' → everything is done (in an in-memory HDF5 file) but no file is written. */
@@ -74,7 +74,6 @@ export interface SwissFelFileOptions {
 }
 
 export interface WriteResult {
-  written: true;
   /** Malformed channel values in this message (written as missing, counted by kind). */
   channelErrors: number;
 }
@@ -241,7 +240,7 @@ export class SwissFelFile {
       if (--this.untilDueCheck <= 0) this.writeDueBatches();
       this.flushIfDue();
     }
-    return { written: true, channelErrors: errors };
+    return { channelErrors: errors };
   }
 
   /** Flushes when flushIntervalMs has passed since the last flush. */
@@ -507,28 +506,16 @@ function openOutput(path: string, overwrite: boolean): H5File {
     throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', 'no output file given');
   }
   if (path === DEV_NULL) return H5File.createInMemory();
-  const exists = existsSync(path);
-  if (exists && !overwrite) {
-    throw new BsreadError('BSREAD_ERR_FILE_EXISTS', `output file ${path} exists already (overwrite not allowed)`, { httpStatus: 409 });
-  }
-  if (exists && statSync(path).isDirectory()) {
-    throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `output path ${path} is a folder`);
-  }
-  const folder = dirname(resolve(path));
-  let st;
-  try {
-    st = statSync(folder);
-  } catch {
-    throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `cannot create ${path}: folder ${folder} does not exist`);
-  }
-  if (!st.isDirectory()) throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `cannot create ${path}: ${folder} is not a folder`);
+  const OVERWRITE_HINT = 'overwrite not allowed';
+  refuseExisting(path, overwrite, OVERWRITE_HINT);
+  checkOutputFolder(path);
+  const existed = existsSync(path);
   try {
     return H5File.create(path, { overwrite });
   } catch (e) {
-    if (!overwrite && existsSync(path) && !exists) {
-      throw new BsreadError('BSREAD_ERR_FILE_EXISTS', `output file ${path} exists already (overwrite not allowed)`, { cause: e, httpStatus: 409 });
-    }
+    // Created by someone else between the check and the create: the same refusal.
+    if (!overwrite && !existed && existsSync(path)) refuseExisting(path, false, OVERWRITE_HINT);
     const why = e instanceof Error ? e.message : String(e);
-    throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `cannot create ${path} (is ${folder} writable?): ${why}`, { cause: e });
+    throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `cannot create ${path} (is ${dirname(resolve(path))} writable?): ${why}`, { cause: e });
   }
 }

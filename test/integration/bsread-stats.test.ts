@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeMessage } from '../../src/bsread/index.js';
-import { StreamSender } from '../../src/transport/index.js';
+import { StreamSender } from '../helpers/stream-sender.js';
 import { startProgram, stopAllPrograms } from '../helpers/process.js';
 
 after(stopAllPrograms);

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openReplay, probeReplayService, type ReplaySession } from '../../src/buffer/replay-client.js';
-import { StreamSender } from '../../src/transport/index.js';
+import { openReplay, probeReplayService, type ReplaySession } from '../../src/replay/index.js';
+import { StreamSender } from '../helpers/stream-sender.js';
 import { freePort } from '../helpers/net.js';
 import { ROOT, stopAllPrograms } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
@@ -139,7 +139,7 @@ test('probing a plain bsread PUSH source returns null quickly and leaves nothing
   assert.equal(await probeReplayService(s.endpoint, 300), null);
   assert.ok(Date.now() - t0 < 1500);
   // The same in a child process: it must exit on its own right after the probe.
-  const client = join(ROOT, 'dist', 'src', 'buffer', 'replay-client.js');
+  const client = join(ROOT, 'dist', 'src', 'replay', 'index.js');
   const script = `const m = await import(${JSON.stringify(client)}); const r = await m.probeReplayService(${JSON.stringify(s.endpoint)}, 300); console.log(JSON.stringify(r));`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let outText = '';
@@ -161,7 +161,7 @@ test('bad replay requests get an error reply and do not disturb the service', as
   const src = await runningSource(10, 1);
   const out = await freePort();
   const buf = await startBuffer([src.endpoint, '-o', String(out)]);
-  const { replayRequest } = await import('../../src/buffer/replay-client.js');
+  const { replayRequest } = await import('../../src/replay/index.js');
   const addr = `tcp://127.0.0.1:${out + 1}`;
   const r1 = JSON.parse((await replayRequest(addr, { op: 'replay', from_pulse_id: -3 }, 2000))!.toString()) as { state: string; error: string };
   assert.equal(r1.state, 'error');

@@ -1,7 +1,8 @@
 // The real sf_bsread_buffer process: pass-through, FIFO compatibility, malformed input, status, CLI errors.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { StreamReceiver, StreamSender } from '../../src/transport/index.js';
+import { StreamReceiver } from '../../src/transport/index.js';
+import { StreamSender } from '../helpers/stream-sender.js';
 import { freePort } from '../helpers/net.js';
 import { runProgram, stopAllPrograms } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { encodeMessage, resolveChannelDef } from '../../src/bsread/index.js';
-import type { StreamSender } from '../../src/transport/index.js';
+import type { StreamSender } from '../helpers/stream-sender.js';
 import { h5py } from '../helpers/h5py.js';
 import { goodMessage } from '../helpers/mutate.js';
 import { freePort } from '../helpers/net.js';

@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { StreamSender } from '../../src/transport/index.js';
+import { StreamSender } from '../helpers/stream-sender.js';
 import { h5py } from '../helpers/h5py.js';
 import { buildFrames, checkKinds, expectationOf, FUZZ_CHANNELS, fuzzPlan, type FuzzExpectation } from '../helpers/mutate.js';
 import { freePort } from '../helpers/net.js';

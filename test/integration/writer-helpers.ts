@@ -1,7 +1,7 @@
 // Shared pieces of the writer integration tests: a real sf_bsread_writer process, its REST API,
 // and a test sender made of our encoder and a PUSH socket.
 import { encodeMessage, prepareDataHeader, resolveChannelDef, type PreparedDataHeader } from '../../src/bsread/index.js';
-import { StreamSender } from '../../src/transport/index.js';
+import { StreamSender } from '../helpers/stream-sender.js';
 import { freePort } from '../helpers/net.js';
 import { startProgram, type RunningProgram } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';

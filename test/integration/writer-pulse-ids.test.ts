@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { encodeMessage, prepareDataHeader, resolveChannelDef } from '../../src/bsread/index.js';
-import type { StreamSender } from '../../src/transport/index.js';
+import type { StreamSender } from '../helpers/stream-sender.js';
 import { h5py } from '../helpers/h5py.js';
 import { stopAllPrograms } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';

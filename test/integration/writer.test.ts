@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { StreamSender } from '../../src/transport/index.js';
+import type { StreamSender } from '../helpers/stream-sender.js';
 import { h5py } from '../helpers/h5py.js';
 import { freePort } from '../helpers/net.js';
 import { runProgram, stopAllPrograms } from '../helpers/process.js';

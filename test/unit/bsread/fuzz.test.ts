@@ -16,7 +16,7 @@ import {
   type BsreadMessage,
   type MessageFrames,
 } from '../../../src/bsread/index.js';
-import { packFrames } from '../../../src/buffer/stored-message.js';
+import { packFrames } from '../../../src/transport/index.js';
 import { loadAllFixtures } from '../../helpers/fixtures.js';
 
 const messages = loadAllFixtures().flatMap((f) => f.messages.map((m) => m.frames));
@@ -73,7 +73,7 @@ function apply(frames: Buffer[], m: Mutation): Buffer[] {
     case 'flip': {
       if (n === 0) break;
       const f = Buffer.from(out[idx(m.frame)]!);
-      if (f.length > 0) f[m.at % f.length] ^= m.xor;
+      if (f.length > 0) f[m.at % f.length] = f[m.at % f.length]! ^ m.xor;
       out[idx(m.frame)] = f;
       break;
     }
@@ -156,7 +156,7 @@ test('fuzz: mutated fixture messages never cause anything but MalformedMessageEr
     { numRuns: 3000, seed: 20241124 },
   );
   // The mutations reached the interesting parts of the decoder.
-  for (const k of ['frame_count', 'bad_json', 'bad_field', 'size_mismatch', 'decompress', 'bad_timestamp']) assert.ok((kinds.get(k) ?? 0) > 0, `no ${k} seen: ${[...kinds]}`);
+  for (const k of ['frame_count', 'bad_json', 'bad_field', 'size_mismatch', 'decompress', 'bad_timestamp']) assert.ok((kinds.get(k) ?? 0) > 0, `no ${k} seen: ${JSON.stringify([...kinds])}`);
 });
 
 test('fuzz: arbitrary frames never cause anything but MalformedMessageError', () => {

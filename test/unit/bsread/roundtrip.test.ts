@@ -2,6 +2,7 @@
 // header), and our encoder against the conventions of the real messages in the fixtures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import {
   BSREAD_TYPES,
   BsreadReceiver,
@@ -127,7 +128,7 @@ function checkDecoded(msg: BsreadMessage, i: number, c: Case): void {
   assert.ok(leBytes(c.data).equals(Buffer.from(msg.bytes(i)!)), `${c.name}: bytes`);
   if (c.shape.length === 1 && c.shape[0] === 1) {
     const want = c.data[0]!;
-    assert.ok(Object.is(v, typeof want === 'bigint' ? want : Number(want)), `${c.name}: scalar ${String(v)} vs ${String(want)}`);
+    assert.ok(Object.is(v, typeof want === 'bigint' ? want : Number(want)), `${c.name}: scalar ${inspect(v)} vs ${inspect(want)}`);
   } else {
     const nd = v as NdArray;
     assert.equal(nd.dtype, c.type, c.name);

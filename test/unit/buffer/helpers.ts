@@ -1,6 +1,7 @@
 // Shared by the buffer's unit and integration tests: test messages and stored entries.
 import { encodeMessage, frameAt, type MessageFrames } from '../../../src/bsread/index.js';
-import { packFrames, type StoredMessage } from '../../../src/buffer/stored-message.js';
+import type { StoredMessage } from '../../../src/buffer/stored-message.js';
+import { packFrames } from '../../../src/transport/index.js';
 
 /** A bsread message with `channels` float64 channels; channel "MISSING" (last) has no value when withMissing. */
 export function testMessage(pulseId: number, opts: { channels?: number; withMissing?: boolean; sec?: number } = {}): Buffer[] {

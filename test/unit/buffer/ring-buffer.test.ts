@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RingBuffer } from '../../../src/buffer/ring-buffer.js';
-import { frameViews, packFrames, storedBytes } from '../../../src/buffer/stored-message.js';
+import { storedBytes } from '../../../src/buffer/stored-message.js';
+import { frameViews, packFrames } from '../../../src/transport/index.js';
 import { stored, testMessage } from './helpers.js';
 
 test('depth by count evicts the oldest', () => {

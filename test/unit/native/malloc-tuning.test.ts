@@ -10,7 +10,7 @@ const MODULE = fileURLToPath(new URL('../../../src/native/malloc-tuning.js', imp
 function tuneInChild(env: Record<string, string>): { mmapThreshold: number; trimThreshold: number; skipped: string | null } {
   const program = `import(${JSON.stringify(MODULE)}).then((m) => console.log(JSON.stringify(m.keepFreedMemoryInProcess())))`;
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_'))) as Record<string, string>;
-  return JSON.parse(execFileSync(process.execPath, ['-e', program], { env: { ...clean, ...env } }).toString());
+  return JSON.parse(execFileSync(process.execPath, ['-e', program], { env: { ...clean, ...env } }).toString()) as { mmapThreshold: number; trimThreshold: number; skipped: string | null };
 }
 
 test('keepFreedMemoryInProcess sets the mmap and trim thresholds on Linux', { skip: process.platform !== 'linux' }, () => {

@@ -9,7 +9,6 @@ import {
   buildProfile,
   CAMERA_NAME,
   loadProfileFile,
-  parseChannelList,
   parseProfileText,
   selectChannels,
   simulatedValue,
@@ -62,11 +61,6 @@ test('a missing profile file is a clear error', () => {
   }
 });
 
-test('channel lists: JSON with modulo/offset, or text lines with # comments', () => {
-  assert.deepEqual(parseChannelList('{"channels": ["A", {"name": "B", "modulo": 10, "offset": 2}]}'), [{ name: 'A' }, { name: 'B', modulo: 10, offset: 2 }]);
-  assert.deepEqual(parseChannelList('# comment\n  A  \n\nB # not a comment\n'), [{ name: 'A' }, { name: 'B # not a comment' }]);
-  rejects(() => parseChannelList('# only comments\n'), /names no channel/);
-});
 
 test('selectChannels keeps values, applies modulo, and names unknown channels', () => {
   const cat = buildProfile({ channels: [{ name: 'A', type: 'int32' }, { name: 'B' }, { name: 'C', compression: 'lz4' }] });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as zmq from 'zeromq';
 import { BsreadError } from '../../../src/errors.js';
 import { BsreadReceiver, encodeMessage } from '../../../src/bsread/index.js';
-import { frameViews } from '../../../src/buffer/stored-message.js';
+import { frameViews } from '../../../src/transport/index.js';
 import { NativeStreamReceiver, uint8Views } from '../../../src/transport/native-receiver.js';
 
 async function pushSocket(): Promise<zmq.Push> {

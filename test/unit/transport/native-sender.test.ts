@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as zmq from 'zeromq';
 import { BsreadError } from '../../../src/errors.js';
 import { encodeMessage } from '../../../src/bsread/index.js';
-import { packFrames } from '../../../src/buffer/stored-message.js';
+import { packFrames } from '../../../src/transport/index.js';
 import { NativeStreamSender } from '../../../src/transport/native-sender.js';
 
 function pull(endpoint: string): zmq.Pull {

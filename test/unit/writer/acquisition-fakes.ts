@@ -64,7 +64,7 @@ export class FakeFile implements OutputFile {
     readonly path: string,
     readonly parameters: Record<string, string>,
   ) {}
-  write(msg: BsreadMessage): { written: true; channelErrors: number } {
+  write(msg: BsreadMessage): { channelErrors: number } {
     if (this.closed) throw new Error('write after close');
     if (msg.pulseId === this.failOnPulse) throw new Error('disk full (simulated)');
     const until = performance.now() + this.writeCostMs;
@@ -73,7 +73,7 @@ export class FakeFile implements OutputFile {
     }
     this.pulses.push(msg.pulseId);
     this.onWrite?.(msg.pulseId);
-    return { written: true, channelErrors: 0 };
+    return { channelErrors: 0 };
   }
   flushIfDue(): void {}
   flush(): void {

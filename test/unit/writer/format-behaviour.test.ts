@@ -143,9 +143,9 @@ test('a malformed value is written as missing and counted; an unusable definitio
   const invalid = r.open([encodeMainHeader(3, { sec: 1, ns: 0 }, md5hex(header), 'none'), header, f64bytes(5), ts, f64bytes(6), ts]) as BsreadMessage;
 
   const f = SwissFelFile.create({ path });
-  assert.deepEqual(f.write(ok), { written: true, channelErrors: 0 });
-  assert.deepEqual(f.write(bad), { written: true, channelErrors: 1 });
-  assert.deepEqual(f.write(invalid), { written: true, channelErrors: 1 });
+  assert.deepEqual(f.write(ok), { channelErrors: 0 });
+  assert.deepEqual(f.write(bad), { channelErrors: 1 });
+  assert.deepEqual(f.write(invalid), { channelErrors: 1 });
   assert.deepEqual(f.channelErrorCounts(), { size_mismatch: 1, unknown_type: 1 });
   f.close();
   const d = await dump(path);
@@ -260,9 +260,9 @@ test('colliding channel names: the later one is bad_channel_name; the others are
   const path = join(tempDir(), 'collide.h5');
   const f = SwissFelFile.create({ path });
   // x/data would be the dataset of channel x: never a channel.
-  assert.deepEqual(f.write(message(1, [f64('x/data', 1), f64('y/z', 1)])), { written: true, channelErrors: 1 });
+  assert.deepEqual(f.write(message(1, [f64('x/data', 1), f64('y/z', 1)])), { channelErrors: 1 });
   // y's group would contain channel y/z; x is fine.
-  assert.deepEqual(f.write(message(2, [f64('x/data', 2), f64('x', 2), f64('y', 2), f64('y/z', 2)])), { written: true, channelErrors: 2 });
+  assert.deepEqual(f.write(message(2, [f64('x/data', 2), f64('x', 2), f64('y', 2), f64('y/z', 2)])), { channelErrors: 2 });
   f.write(message(3, [f64('x', 3)]));
   assert.deepEqual(f.channelErrorCounts(), { bad_channel_name: 3 });
   f.close();
@@ -276,7 +276,7 @@ test('colliding channel names: the later one is bad_channel_name; the others are
 test('duplicate and unusable channel names are counted, not written', () => {
   const f = SwissFelFile.create({ path: '/dev/null' });
   const r = f.write(message(1, [f64('A', 1), f64('A', 2), f64('a/../b', 3), f64('', 4)]));
-  assert.deepEqual(r, { written: true, channelErrors: 3 });
+  assert.deepEqual(r, { channelErrors: 3 });
   assert.deepEqual(f.channelErrorCounts(), { duplicate_channel: 1, bad_channel_name: 2 });
   f.close();
 });

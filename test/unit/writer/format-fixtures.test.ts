@@ -133,7 +133,7 @@ for (const file of fixtureFiles()) {
       const messages = fx.messages.map((m) => r.open(m.frames) as BsreadMessage);
       const path = join(tempDir(), `${file}.h5`);
       const f = SwissFelFile.create({ path, ...storage.opts });
-      for (const m of messages) assert.deepEqual(f.write(m), { written: true, channelErrors: 0 });
+      for (const m of messages) assert.deepEqual(f.write(m), { channelErrors: 0 });
       f.close();
       assert.equal(f.rows, messages.length);
       assert.equal(f.firstPulseId, messages[0]!.pulseId);

@@ -6,7 +6,6 @@ import {
   checkBounds,
   decide,
   isComplete,
-  missingBefore,
   NO_PROGRESS,
   OPEN_RANGE,
   summarize,
@@ -79,11 +78,6 @@ test('a stop already behind the last pulse seen completes the range at once', ()
   assert.equal(isComplete({ ...OPEN_RANGE, stopPulseId: 1 }, NO_PROGRESS), false);
 });
 
-test('missingBefore counts pulse ids skipped between written pulses', () => {
-  assert.equal(missingBefore(NO_PROGRESS, 100), 0);
-  assert.equal(missingBefore({ ...NO_PROGRESS, lastWrittenPulseId: 100 }, 101), 0);
-  assert.equal(missingBefore({ ...NO_PROGRESS, lastWrittenPulseId: 100 }, 105), 4);
-});
 
 test('checkBounds names both values when stop is before start', () => {
   assert.equal(checkBounds({ ...OPEN_RANGE, startPulseId: 100, stopPulseId: 90 }), 'stop_pulse_id 90 is before start_pulse_id 100');

@@ -1,10 +1,10 @@
 // Command line of sf_bsread_buffer: both generations of the original (`<stream>` and
-// `-c CHANNELS_FILE`) plus our options. Parsing and validation only; the CLI file wires things.
+// `-c CHANNELS_FILE`) plus our options, parsed and checked into a plain BufferConfig.
 import { Command, CommanderError, Option } from 'commander';
-import { BsreadError } from '../errors.js';
 import { LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { DEFAULT_DISPATCHER_URL } from '../dispatcher/dispatcher-client.js';
 import { parseStreamAddress, RECEIVE_MODES, type ReceiveMode } from '../transport/index.js';
+import { byteSizeOption, hostOption, integerOption, positiveOption, UsageError } from './option-parsers.js';
 
 export interface BufferConfig {
   /** Exactly one of stream and channelsFile is set. */
@@ -24,64 +24,23 @@ export interface BufferConfig {
   consumerIdleS: number;
 }
 
-/** A usage error: the CLI prints it and exits with status 2. */
-export class UsageError extends BsreadError {
-  constructor(message: string) {
-    super('BSREAD_ERR_INVALID_ARGUMENT', message);
-    this.name = 'UsageError';
-  }
-}
-
-function int(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new UsageError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
-    }
-    return n;
-  };
-}
-
-function positive(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number, got "${v}"`);
-    return n;
-  };
-}
-
-/** Bytes with an optional K/M/G suffix (powers of 1024): 500M, 2G, 1048576. */
-export function parseByteSize(v: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)i?[bB]?\s*$/.exec(v);
-  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-  if (m === null) throw new UsageError(`--buffer_bytes must be a size such as 1048576, 500M or 2G, got "${v}"`);
-  const n = Math.floor(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--buffer_bytes must be at least 1 byte, got "${v}"`);
-  return n;
-}
-
-function host(v: string): string {
-  if (!/^[A-Za-z0-9_.:-]+$/.test(v) && v !== '*') throw new UsageError(`--bind_host "${v}" is not a host name or IP address`);
-  return v;
-}
-
 export function buildBufferCommand(): Command {
   return new Command('sf_bsread_buffer')
     .description('Buffers a bsread stream and serves it to writers: the compatible PUSH output on OUTPUT_PORT and the replay service on REPLAY_PORT')
     .argument('[stream]', 'source stream to connect to, tcp://HOST:PORT (or use -c)')
     .option('-c, --channels_file <file>', 'request a stream for these channels from the dispatcher (JSON {"channels":[...]} or one name per line)')
     .addOption(new Option('--mode <mode>', 'input socket: pull, or sub (default: pull; sub with -c)').choices(RECEIVE_MODES as string[]))
-    .option('-o, --output_port <port>', 'port of the compatible PUSH output', int('OUTPUT_PORT', 1, 65534), 8082)
-    .option('--replay_port <port>', 'port of the replay service (default OUTPUT_PORT+1)', int('--replay_port', 1, 65535))
-    .option('-b, --buffer_length <n>', 'messages to keep', int('BUFFER_LENGTH', 1, 100_000_000), 100)
-    .option('--buffer_seconds <s>', 'also evict messages older than this many seconds', positive('--buffer_seconds'))
-    .option('--buffer_bytes <size>', 'also evict while the buffer holds more than this (e.g. 500M, 4G)', parseByteSize)
+    .option('-o, --output_port <port>', 'port of the compatible PUSH output', integerOption('OUTPUT_PORT', 1, 65534), 8082)
+    .option('--replay_port <port>', 'port of the replay service (default OUTPUT_PORT+1)', integerOption('--replay_port', 1, 65535))
+    .option('-b, --buffer_length <n>', 'messages to keep', integerOption('BUFFER_LENGTH', 1, 100_000_000), 100)
+    .option('--buffer_seconds <s>', 'also evict messages older than this many seconds', positiveOption('--buffer_seconds'))
+    .option('--buffer_bytes <size>', 'also evict while the buffer holds more than this (e.g. 500M, 4G)', byteSizeOption('--buffer_bytes'))
     .addOption(new Option('--log_level <level>', 'log level').choices(LOG_LEVEL_NAMES).default('INFO'))
     .option('--analyzer', 'count and log stream anomalies (gaps, duplicates, missing channel values, ...)', false)
     .option('--dispatcher_url <url>', 'dispatcher API base URL (with -c)', DEFAULT_DISPATCHER_URL)
-    .option('--status_port <port>', 'serve GET /status and /metrics on this port (default: off)', int('--status_port', 1, 65535))
-    .option('--bind_host <host>', 'host the output, replay and status ports listen on; 0.0.0.0 for writers on other hosts', host, '127.0.0.1')
-    .option('--consumer_idle_s <s>', 'release a replay consumer whose stream had no reader this long', positive('--consumer_idle_s'), 60);
+    .option('--status_port <port>', 'serve GET /status and /metrics on this port (default: off)', integerOption('--status_port', 1, 65535))
+    .option('--bind_host <host>', 'host the output, replay and status ports listen on; 0.0.0.0 for writers on other hosts', hostOption('--bind_host'), '127.0.0.1')
+    .option('--consumer_idle_s <s>', 'release a replay consumer whose stream had no reader this long', positiveOption('--consumer_idle_s'), 60);
 }
 
 interface RawOptions {

@@ -1,11 +1,12 @@
-// The replay service (docs/replay-protocol.md): a ROUTER socket that answers hello / replay /
-// release. Each replay consumer gets a PUSH socket of its own on an ephemeral port, a bounded
-// queue (ReplayRegistry) and its own async send loop. Intake never awaits a consumer.
+// The server side of the replay protocol (docs/replay-protocol.md): a ROUTER socket that
+// answers hello / replay / release. Each replay consumer gets a PUSH socket of its own on an
+// ephemeral port, a bounded queue from the store and its own async send loop. Intake never
+// awaits a consumer. What is replayed comes from a ReplayStore: the buffer's ring today, any
+// other store of recent messages that can hand out such queues tomorrow.
 import { randomUUID } from 'node:crypto';
-import * as zmq from 'zeromq';
-import { BsreadError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { PeerTracker } from './peers.js';
+import { frameViews, PushEndpoint, RouterEndpoint, Wakeup, type PackedFrames } from '../transport/index.js';
 import {
   encodePackedMessage,
   encodeReply,
@@ -17,11 +18,54 @@ import {
   type ReplayFraming,
   type HelloReply,
   type ReplayReply,
-} from './replay-messages.js';
-import type { Registration, ReplayRegistry } from './replay-registry.js';
-import type { RingBuffer } from './ring-buffer.js';
-import { frameViews } from './stored-message.js';
-import { Wakeup } from './wakeup.js';
+} from './messages.js';
+
+/** A message to replay: its frames, packed, and its pulse id. */
+export interface ReplayMessage extends PackedFrames {
+  readonly pulseId: number;
+}
+
+/** One consumer's bounded queue, filled by the store (the buffered past, then live messages). */
+export interface ReplayQueue {
+  readonly depth: number;
+  readonly bytes: number;
+  /** Messages dropped because the queue was full. */
+  readonly dropped: number;
+  /** Called by the store when a message was queued. */
+  onData: (() => void) | undefined;
+  peek(): ReplayMessage | undefined;
+  shift(): unknown;
+}
+
+/** What the store answers to a replay request. */
+export interface ReplayRegistration {
+  readonly id: string;
+  /** null: live messages only. */
+  readonly fromPulseId: number | null;
+  readonly queue: ReplayQueue;
+  /** Pulse id of the first queued message from the past, null when none. */
+  readonly firstPulseId: number | null;
+  /** Oldest pulse id the store held at registration, null when empty. */
+  readonly oldestPulseId: number | null;
+  /** Pulses asked for that the store no longer holds. */
+  readonly gap: number;
+  /** Messages queued from the past at registration. */
+  readonly snapshotCount: number;
+}
+
+/** The recent past a replay service serves from. */
+export interface ReplayStore {
+  readonly depth: number;
+  oldestPulseId(): number | null;
+  newestPulseId(): number | null;
+  /**
+   * Queues every held message with pulse id >= fromPulseId (null: none) and registers the
+   * consumer for live messages, in one synchronous step (no message in between is lost or
+   * doubled).
+   */
+  register(id: string, fromPulseId: number | null): ReplayRegistration;
+  unregister(id: string): void;
+}
 
 export interface ConsumerStatus {
   consumer_id: string;
@@ -38,32 +82,38 @@ export interface ConsumerStatus {
 }
 
 class ReplayConsumer {
-  private readonly wake = new Wakeup();
-  readonly tracker: PeerTracker;
   private closed = false;
   sent = 0;
   lastSentPulseId: number | null = null;
 
   constructor(
-    readonly reg: Registration,
-    private readonly socket: zmq.Push,
+    readonly reg: ReplayRegistration,
+    private readonly socket: PushEndpoint,
     private readonly framing: ReplayFraming,
     private readonly log: Logger,
+    private readonly wake: Wakeup,
   ) {
-    this.tracker = new PeerTracker(socket, () => this.wake.notify());
     reg.queue.onData = () => this.wake.notify();
     void this.run();
   }
 
   get endpoint(): string {
-    return this.socket.lastEndpoint ?? '';
+    return this.socket.endpoint;
+  }
+
+  get peers(): number {
+    return this.socket.peers;
+  }
+
+  get noPeerSinceMs(): number {
+    return this.socket.noPeerSinceMs;
   }
 
   private async run(): Promise<void> {
     const q = this.reg.queue;
     while (!this.closed) {
       const m = q.peek();
-      if (m === undefined || this.tracker.peers === 0) {
+      if (m === undefined || this.socket.peers === 0) {
         await this.wake.wait();
         continue;
       }
@@ -85,7 +135,7 @@ class ReplayConsumer {
       stream: this.endpoint,
       framing: this.framing,
       from_pulse_id: this.reg.fromPulseId,
-      peers: this.tracker.peers,
+      peers: this.socket.peers,
       queue_depth: this.reg.queue.depth,
       queue_bytes: this.reg.queue.bytes,
       sent: this.sent,
@@ -109,8 +159,7 @@ export interface ReplayServiceOptions {
   address: string;
   /** Host the consumers' PUSH sockets bind on (the replay service's host). */
   bindHost: string;
-  ring: RingBuffer;
-  registry: ReplayRegistry;
+  store: ReplayStore;
   log: Logger;
   /** Release a consumer whose stream had no reader for this long. */
   idleMs: number;
@@ -133,25 +182,19 @@ export class ReplayService {
   readonly instance = randomUUID();
 
   private constructor(
-    private readonly router: zmq.Router,
+    private readonly router: RouterEndpoint,
     private readonly opts: ReplayServiceOptions,
   ) {
     void this.run();
   }
 
+  /** Throws BsreadError BSREAD_ERR_TRANSPORT when the address cannot be bound. */
   static async bind(opts: ReplayServiceOptions): Promise<ReplayService> {
-    const router = new zmq.Router({ linger: 0 });
-    try {
-      await router.bind(opts.address);
-    } catch (e) {
-      router.close();
-      throw new BsreadError('BSREAD_ERR_TRANSPORT', `cannot bind the replay service ${opts.address}: ${errorMessage(e)}`, { cause: e });
-    }
-    return new ReplayService(router, opts);
+    return new ReplayService(await RouterEndpoint.bind(opts.address, 'the replay service'), opts);
   }
 
   get endpoint(): string {
-    return this.router.lastEndpoint ?? '';
+    return this.router.endpoint;
   }
 
   private async run(): Promise<void> {
@@ -192,7 +235,7 @@ export class ReplayService {
     const parsed = parseReplayRequest(payload);
     if (!parsed.ok) return this.error(parsed.error);
     const req = parsed.request;
-    const ring = this.opts.ring;
+    const store = this.opts.store;
     switch (req.op) {
       case 'hello':
       case 'status': {
@@ -201,9 +244,9 @@ export class ReplayService {
           service: REPLAY_SERVICE_NAME,
           protocol: REPLAY_PROTOCOL_VERSION,
           instance: this.instance,
-          oldest_pulse_id: ring.oldest()?.pulseId ?? null,
-          newest_pulse_id: ring.newest()?.pulseId ?? null,
-          depth: ring.depth,
+          oldest_pulse_id: store.oldestPulseId(),
+          newest_pulse_id: store.newestPulseId(),
+          depth: store.depth,
           framings: [...REPLAY_FRAMINGS],
         };
         return req.op === 'hello' ? reply : { ...reply, consumers: this.status() };
@@ -220,12 +263,16 @@ export class ReplayService {
   }
 
   private async openConsumer(fromPulseId: number | null, framing: ReplayFraming): Promise<ReplayReply | ErrorReply> {
-    const socket = new zmq.Push({ sendHighWaterMark: this.opts.consumerHighWaterMark ?? 10, linger: 0 });
+    const wake = new Wakeup();
+    let socket: PushEndpoint;
     try {
-      await socket.bind(`tcp://${this.opts.bindHost}:0`);
+      socket = await PushEndpoint.bind(`tcp://${this.opts.bindHost}:0`, {
+        highWaterMark: this.opts.consumerHighWaterMark ?? 10,
+        what: 'a stream for the consumer at',
+        onPeersChange: () => wake.notify(),
+      });
     } catch (e) {
-      socket.close();
-      return this.error(`cannot bind a stream for the consumer: ${errorMessage(e)}`);
+      return this.error(errorMessage(e));
     }
     if (this.closed) {
       socket.close();
@@ -234,8 +281,8 @@ export class ReplayService {
     // Unique across runs of the buffer: a client that outlived a restart cannot release someone else's stream.
     const id = `${this.instance.slice(0, 8)}-c${this.nextId++}`;
     // Snapshot + live registration: one synchronous step (no await in between).
-    const reg = this.opts.registry.register(id, fromPulseId, this.opts.ring);
-    const consumer = new ReplayConsumer(reg, socket, framing, this.opts.log);
+    const reg = this.opts.store.register(id, fromPulseId);
+    const consumer = new ReplayConsumer(reg, socket, framing, this.opts.log, wake);
     this.consumers.set(id, consumer);
     const stream = consumer.endpoint;
     const port = Number(/:(\d+)$/.exec(stream)?.[1] ?? 0);
@@ -257,7 +304,7 @@ export class ReplayService {
     if (c === undefined) return;
     this.consumers.delete(id);
     this.droppedByGone += c.reg.queue.dropped;
-    this.opts.registry.unregister(id);
+    this.opts.store.unregister(id);
     c.close();
     this.opts.log.info({ consumer: id, sent: c.sent, dropped: c.reg.queue.dropped }, `replay consumer ${why}`);
   }
@@ -265,7 +312,7 @@ export class ReplayService {
   /** Releases consumers whose stream had no reader for idleMs (call periodically). */
   releaseIdle(nowMs: number): void {
     for (const [id, c] of this.consumers) {
-      if (c.tracker.peers === 0 && nowMs - c.tracker.noPeerSinceMs > this.opts.idleMs) {
+      if (c.peers === 0 && nowMs - c.noPeerSinceMs > this.opts.idleMs) {
         this.idleReleased++;
         this.release(id, `released: no reader for ${Math.round(this.opts.idleMs / 1000)} s`);
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodePackedMessage, encodePackedMessage, parseHelloReply, parseReplayReply, parseReplayRequest } from '../../../src/buffer/replay-messages.js';
-import { packFrames } from '../../../src/buffer/stored-message.js';
+import { decodePackedMessage, encodePackedMessage, parseHelloReply, parseReplayReply, parseReplayRequest } from '../../../src/replay/index.js';
+import { packFrames } from '../../../src/transport/index.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBufferArgs, parseByteSize, UsageError } from '../../../src/buffer/buffer-config.js';
+import { parseBufferArgs } from '../../../src/cli/buffer-options.js';
+import { parseByteSize, UsageError } from '../../../src/cli/option-parsers.js';
 
 test('defaults of the original: -o 8082, -b 100, pull; replay port = output + 1', () => {
   const c = parseBufferArgs(['tcp://localhost:9999']);
@@ -47,8 +48,8 @@ test('usage errors', () => {
 });
 
 test('byte sizes', () => {
-  assert.equal(parseByteSize('1024'), 1024);
-  assert.equal(parseByteSize('1k'), 1024);
-  assert.equal(parseByteSize('1.5G'), 1.5 * 1024 ** 3);
-  assert.throws(() => parseByteSize('0'), UsageError);
+  assert.equal(parseByteSize('1024', '--buffer_bytes'), 1024);
+  assert.equal(parseByteSize('1k', '--buffer_bytes'), 1024);
+  assert.equal(parseByteSize('1.5G', '--buffer_bytes'), 1.5 * 1024 ** 3);
+  assert.throws(() => parseByteSize('0', '--buffer_bytes'), UsageError);
 });

@@ -8,12 +8,11 @@
 //     await s.release();                                             // also closes the receiver
 //   }
 //
-// Every request uses a fresh DEALER socket that is closed (linger 0) before the call returns,
-// so a probe against something that is not our buffer leaves no socket or timer behind.
-import * as zmq from 'zeromq';
+// Every request uses a fresh socket that is closed before the call returns (requestReply), so a
+// probe against something that is not our buffer leaves no socket or timer behind.
 import type { MessageFrames } from '../bsread/index.js';
 import { BsreadError, errorMessage } from '../errors.js';
-import { messageFrames, NativeStreamReceiver, parseStreamAddress, uint8Views, type NativeReceiverOptions } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, parseStreamAddress, requestReply, uint8Views, type NativeReceiverOptions } from '../transport/index.js';
 import {
   decodePackedMessage,
   parseHelloReply,
@@ -22,7 +21,7 @@ import {
   REPLAY_FRAMINGS,
   type HelloReply,
   type ReplayFraming,
-} from './replay-messages.js';
+} from './messages.js';
 
 export interface ReplayServiceInfo {
   /** The replay service, tcp://host:OUTPUT_PORT+1 (or as given). */
@@ -117,20 +116,12 @@ function hostOf(address: string): string {
   return a.host;
 }
 
-/** One request/reply on a fresh DEALER; null when no reply came within timeoutMs. */
+/** One request/reply; null when no reply came within timeoutMs. Throws BsreadError BSREAD_ERR_REPLAY. */
 export async function replayRequest(address: string, request: object, timeoutMs: number): Promise<Buffer | null> {
-  const sock = new zmq.Dealer({ linger: 0, receiveTimeout: timeoutMs, sendTimeout: timeoutMs, immediate: false });
   try {
-    sock.connect(address);
-    // The empty delimiter frame makes the request look like REQ's, which REP/ROUTER peers expect.
-    await sock.send([Buffer.alloc(0), Buffer.from(JSON.stringify(request))]);
-    const reply = await sock.receive();
-    return reply[reply.length - 1] ?? null;
+    return await requestReply(address, Buffer.from(JSON.stringify(request)), timeoutMs);
   } catch (e) {
-    if ((e as { code?: unknown }).code === 'EAGAIN') return null;
     throw new BsreadError('BSREAD_ERR_REPLAY', `replay request to ${address} failed: ${errorMessage(e)}`, { cause: e });
-  } finally {
-    sock.close();
   }
 }
 

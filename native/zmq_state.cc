@@ -1,0 +1,375 @@
+// State: one native receiver's socket, receiving thread, bounded queue and slabs, and the
+// hand-over of its messages to JS (zmq_transport.h; the design is in zmq_transport.cc).
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "zmq_transport.h"
+
+namespace zmqt {
+
+int State::takeSlab(size_t want) {
+  int best = -1;
+  const size_t need = std::min(want, lastSize.load() + 4096);
+  for (size_t i = 0; i < slabs.size(); i++) {
+    const Slab& s = slabs[i];
+    if (s.data == nullptr || !s.free || s.cap < need) continue;
+    if (best < 0 || s.cap < slabs[static_cast<size_t>(best)].cap) best = static_cast<int>(i);
+  }
+  if (best >= 0) slabs[static_cast<size_t>(best)].free = false;
+  return best;
+}
+
+void State::releaseSlab(int slot) {
+  std::lock_guard<std::mutex> lk(mu);
+  slabs[static_cast<size_t>(slot)].free = true;
+}
+
+void State::releaseAll(std::vector<Msg>& msgs) {
+  for (auto& m : msgs) {
+    if (m.slot >= 0) releaseSlab(m.slot);
+    else pool().give(m.data, m.cap);
+  }
+  msgs.clear();
+}
+
+State::~State() { close(); }
+
+bool State::full() const {
+  if (queue.empty()) return false;
+  return queue.size() >= queueMax || (queueBytesMax > 0 && queuedBytes >= queueBytesMax);
+}
+
+void State::run() {
+  // One zmq_msg_t reused for every part (zmq_msg_recv releases its previous content); each part
+  // is copied at once into a growing block, which becomes the message's Buffer (one copy).
+  zmq_msg_t part;
+  zmq_msg_init(&part);
+  std::vector<uint32_t> offsets;
+  size_t hint = 64 * 1024;  // capacity for the next message: the last message's size
+  pool().addUser();
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(mu);
+      if (full() && !stopping) waitsFull++;
+      notFull.wait(lk, [&] { return stopping || !full(); });
+      if (stopping) break;
+    }
+    // Room for a slightly bigger message than the last, within what may be kept as slack
+    // (recycling: a quarter more, as a block may become a slab for the messages to come).
+    size_t want = slabMax > 0 ? hint + hint / 4 + 4096 : hint + slackAllowed(hint) / 2, cap = 0, total = 0;
+    int slot = -1;
+    uint8_t* buf = nullptr;
+    offsets.clear();
+    bool ok = true;
+    // A message that cannot be kept (no memory, or beyond what uint32 offsets and a Node Buffer
+    // can address) is still read to its last part, so the next message starts in step, and
+    // is then dropped and counted: bad input must never crash the process.
+    bool discard = false, chosen = false;
+    for (;;) {
+      if (zmq_msg_recv(&part, sock, 0) < 0) {
+        int e = zmq_errno();
+        if (e == EINTR) continue;  // retry this part
+        if (e != ETERM) {
+          std::lock_guard<std::mutex> lk(mu);
+          error = zmq_strerror(e);
+        }
+        ok = false;
+        break;
+      }
+      if (!chosen) {
+        // The block is chosen once the first part is here: a slab the consumer handed back
+        // while this thread waited is then free again.
+        chosen = true;
+        if (slabMax > 0) {
+          std::lock_guard<std::mutex> lk(mu);
+          slot = takeSlab(want);
+          if (slot >= 0) {
+            buf = slabs[static_cast<size_t>(slot)].data;
+            cap = slabs[static_cast<size_t>(slot)].cap;
+          }
+        }
+        if (buf == nullptr) {
+          buf = pool().take(want, cap);
+          // Recycling: a block may become a slab, which needs room for bigger messages.
+          if (buf != nullptr && slabMax > 0 && cap < want) {
+            pool().give(buf, cap);
+            buf = nullptr;
+          }
+        }
+        if (buf == nullptr) {
+          cap = want;
+          buf = static_cast<uint8_t*>(std::malloc(cap));
+        }
+        discard = buf == nullptr;
+      }
+      size_t n = zmq_msg_size(&part);
+      if (!discard && (n > kMaxMessageBytes - total || offsets.size() >= kMaxFrames)) discard = true;
+      if (!discard && total + n > cap) {
+        // Grow by half (a block doubled past 1 MB would mostly be given back at the end).
+        size_t grown = cap;
+        while (total + n > grown) grown = grown > kMaxMessageBytes / 3 * 2 ? kMaxMessageBytes : grown + grown / 2;
+        if (slot >= 0) {
+          // A slab belongs to its ArrayBuffer: move to a block of our own and free the slab.
+          slabOverflows++;
+          uint8_t* bigger = static_cast<uint8_t*>(std::malloc(grown));
+          if (bigger != nullptr) std::memcpy(bigger, buf, total);
+          releaseSlab(slot);
+          slot = -1;
+          buf = bigger;
+          cap = bigger != nullptr ? grown : 0;
+          if (bigger == nullptr) discard = true;
+        } else {
+          uint8_t* bigger = static_cast<uint8_t*>(std::realloc(buf, grown));
+          if (bigger == nullptr) {
+            discard = true;
+          } else {
+            buf = bigger;
+            cap = grown;
+          }
+        }
+      }
+      if (!discard) {
+        offsets.push_back(static_cast<uint32_t>(total));
+        std::memcpy(buf + total, zmq_msg_data(&part), n);
+        total += n;
+      }
+      if (!zmq_msg_more(&part)) break;
+    }
+    if (!ok || discard) {
+      if (slot >= 0) releaseSlab(slot);
+      else pool().give(buf, cap);
+      if (!ok) break;
+      dropped++;
+      hint = 64 * 1024;
+      continue;
+    }
+    offsets.push_back(static_cast<uint32_t>(total));
+    hint = total > 4096 ? total : 4096;
+    lastSize = total;
+    // Give back unused capacity beyond the allowed slack: the ring accounts data.byteLength, so
+    // the block must not be much bigger (a failed shrink leaves the block as it was). A slab
+    // keeps its size; a recycling receiver's block keeps up to a quarter more.
+    size_t allowed = slabMax > 0 ? total / 4 + 4096 : slackAllowed(total);
+    if (slot < 0 && cap - total > allowed) {
+      // (recycling: an eighth more, so that a slab made of it takes the next, slightly bigger
+      // message too)
+      size_t exactCap = slabMax > 0 ? total + total / 8 + 4096 : total > 0 ? total : 1;
+      uint8_t* exact = static_cast<uint8_t*>(std::realloc(buf, exactCap));
+      if (exact != nullptr) {
+        buf = exact;
+        cap = exactCap;
+      }
+    }
+    Msg out;
+    out.data = buf;
+    out.size = total;
+    out.cap = cap;
+    out.offsets = offsets;
+    out.slot = slot;
+    received++;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      queuedBytes += out.size;
+      queue.push_back(std::move(out));
+    }
+    notEmpty.notify_one();
+  }
+  zmq_msg_close(&part);
+  pool().removeUser();
+  // The socket belongs to this thread: close it here.
+  zmq_close(sock);
+  sock = nullptr;
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    stopping = true;
+  }
+  notEmpty.notify_all();
+}
+
+void State::close() {
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    if (closed) return;
+    closed = true;
+    stopping = true;
+  }
+  notFull.notify_all();
+  notEmpty.notify_all();
+  if (ctx) zmq_ctx_shutdown(ctx);  // blocking zmq_msg_recv returns ETERM
+  if (thread.joinable()) thread.join();
+  if (sock) { zmq_close(sock); sock = nullptr; }
+  if (ctx) { zmq_ctx_term(ctx); ctx = nullptr; }
+  std::lock_guard<std::mutex> lk(mu);
+  for (auto& m : queue) {
+    if (m.slot >= 0) slabs[static_cast<size_t>(m.slot)].free = true;
+    else pool().give(m.data, m.cap);
+  }
+  queue.clear();
+  queuedBytes = 0;
+}
+
+bool State::recycle(napi_env env, int64_t slot) {
+  if (slot < 0 || static_cast<size_t>(slot) >= slabRefs.size() || slabRefs[static_cast<size_t>(slot)] == nullptr) return false;
+  bool drop;
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    Slab& s = slabs[static_cast<size_t>(slot)];
+    if (s.data == nullptr || !s.delivered) return false;
+    // Dropped too when far bigger than the messages now coming (a stream that got smaller).
+    const size_t last = lastSize.load();
+    drop = closed || s.cap < last || s.cap > 4 * last + (1u << 20);
+    if (drop) s = Slab{};
+    else {
+      s.delivered = false;
+      s.free = true;
+    }
+  }
+  if (drop) {
+    slabsDropped++;
+    napi_delete_reference(env, slabRefs[static_cast<size_t>(slot)]);
+    slabRefs[static_cast<size_t>(slot)] = nullptr;
+  }
+  return true;
+}
+
+void State::dropFreeSlabs(napi_env env, bool delivered) {
+  std::lock_guard<std::mutex> lk(mu);
+  for (size_t i = 0; i < slabs.size(); i++) {
+    if (slabs[i].data != nullptr && (slabs[i].free || (delivered && slabs[i].delivered)) && slabRefs[i] != nullptr) {
+      slabs[i] = Slab{};
+      napi_delete_reference(env, slabRefs[i]);
+      slabRefs[i] = nullptr;
+    }
+  }
+}
+
+Napi::Value State::adoptSlab(Napi::Env env, Msg& m) {
+  // Only a block with room for a somewhat bigger message: message sizes vary (compressed
+  // images), and a slab smaller than the last message is dropped when handed back.
+  if (slabMax == 0 || closed || m.size < kMinSlabBytes || m.slot >= 0 || m.cap < m.size + m.size / 16) return Napi::Value();
+  size_t idx = slabs.size(), live = 0, small = slabs.size();
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    for (size_t i = 0; i < slabs.size(); i++) {
+      if (slabs[i].data != nullptr) live++;
+      else if (idx == slabs.size()) idx = i;
+      if (slabs[i].data != nullptr && slabs[i].free && slabs[i].cap < m.size) small = i;
+    }
+    if (live >= slabMax && small < slabs.size()) {
+      // A free slab too small for the messages now coming makes way for this block.
+      slabs[small] = Slab{};
+      live--;
+      idx = small;
+    } else {
+      small = slabs.size();
+    }
+  }
+  if (small < slabs.size()) {
+    slabsDropped++;
+    napi_delete_reference(env, slabRefs[small]);
+    slabRefs[small] = nullptr;
+  }
+  if (live >= slabMax) return Napi::Value();
+  size_t cap = m.cap;
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, m.data, cap, [cap](Napi::Env, void* p) { pool().give(static_cast<uint8_t*>(p), cap); });
+  uint8_t* data = m.data;
+  m.data = nullptr;  // the ArrayBuffer owns it now
+  napi_ref ref = nullptr;
+  if (napi_create_reference(env, ab, 1, &ref) != napi_ok) ThrowZmq(env, "cannot keep a receive slab", "napi_create_reference");
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    if (idx == slabs.size()) slabs.emplace_back();
+    slabs[idx] = Slab{data, cap, false};
+  }
+  if (idx >= slabRefs.size()) slabRefs.resize(idx + 1, nullptr);
+  slabRefs[idx] = ref;
+  m.slot = static_cast<int>(idx);
+  return ab;
+}
+
+void State::take(size_t max, std::vector<Msg>& out) {
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    while (!queue.empty() && out.size() < max) {
+      queuedBytes -= queue.front().size;
+      out.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+  }
+  if (!out.empty()) notFull.notify_one();
+}
+
+int clampInt(double v, int lo, int hi) {
+  if (!(v >= lo)) return lo;  // also NaN
+  return v > hi ? hi : static_cast<int>(v);
+}
+
+Napi::Value toJs(Napi::Env env, State& st, std::vector<Msg>& msgs) {
+  Napi::Array arr = Napi::Array::New(env, msgs.size());
+  for (size_t i = 0; i < msgs.size(); i++) {
+    Msg& m = msgs[i];
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Value slab = m.slot >= 0 ? Napi::Value() : st.adoptSlab(env, m);
+    if (m.slot >= 0) {
+      // A view of the slab (a Uint8Array; JS makes it a Buffer): valid until recycle(slot).
+      if (slab.IsEmpty()) {
+        napi_value ab = nullptr;
+        napi_get_reference_value(env, st.slabRefs[static_cast<size_t>(m.slot)], &ab);
+        slab = Napi::Value(env, ab);
+      }
+      o.Set("data", Napi::Uint8Array::New(env, m.size, slab.As<Napi::ArrayBuffer>(), 0));
+      o.Set("slot", Napi::Number::New(env, m.slot));
+    } else {
+      // The finalizer runs on the JS thread once V8 has collected the Buffer: only then may the
+      // block be reused. V8 counts the Buffer's length as external memory itself; the slack is
+      // added here.
+      size_t cap = m.cap, slack = m.cap - m.size;
+      Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, m.data, m.size, [cap, slack](Napi::Env e, uint8_t* p) {
+        if (slack > 0) {
+          int64_t ignored;
+          napi_adjust_external_memory(e, -static_cast<int64_t>(slack), &ignored);
+        }
+        pool().give(p, cap);
+      });
+      m.data = nullptr;
+      if (slack > 0) {
+        int64_t ignored;
+        napi_adjust_external_memory(env, static_cast<int64_t>(slack), &ignored);
+      }
+      o.Set("data", data);
+      o.Set("slot", Napi::Number::New(env, -1));
+    }
+    Napi::Uint32Array offs = Napi::Uint32Array::New(env, m.offsets.size());
+    std::memcpy(offs.Data(), m.offsets.data(), m.offsets.size() * sizeof(uint32_t));
+    o.Set("offsets", offs);
+    arr.Set(static_cast<uint32_t>(i), o);
+  }
+  // Handed over only once the whole batch is built (should a step above throw, the caller
+  // gives every message back and JS never sees the array): JS recycles these slabs.
+  {
+    std::lock_guard<std::mutex> lk(st.mu);
+    for (auto& m : msgs) {
+      if (m.slot >= 0) st.slabs[static_cast<size_t>(m.slot)].delivered = true;
+    }
+  }
+  for (auto& m : msgs) {
+    if (m.slot >= 0) {
+      m.data = nullptr;
+      m.slot = -1;
+    }
+  }
+  return arr;
+}
+
+// toJs, giving back what was not handed over when it throws.
+Napi::Value toJsOrRelease(Napi::Env env, State& st, std::vector<Msg>& msgs) {
+  try {
+    return toJs(env, st, msgs);
+  } catch (...) {
+    st.releaseAll(msgs);
+    throw;
+  }
+}
+
+}  // namespace zmqt
