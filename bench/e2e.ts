@@ -236,11 +236,34 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
     const out = await freePort();
     const statusPort = await freePort();
     const sim = startChild('simulator', PROGRAMS.bsread, [
-      'simulate', '-a', `tcp://127.0.0.1:${simPort}`, '--scalars', String(scalars), '--camera', '1024x1024',
-      '--camera_compression', 'bitshuffle_lz4', '--rate', String(rate), '--stats_interval', '0', '--log_level', 'WARNING',
+      'simulate',
+      '-a',
+      `tcp://127.0.0.1:${simPort}`,
+      '--scalars',
+      String(scalars),
+      '--camera',
+      '1024x1024',
+      '--camera_compression',
+      'bitshuffle_lz4',
+      '--rate',
+      String(rate),
+      '--stats_interval',
+      '0',
+      '--log_level',
+      'WARNING',
     ]);
     const buffer = startChild('buffer', PROGRAMS.buffer, [
-      `tcp://127.0.0.1:${simPort}`, '-o', String(out), '-b', String(depth), '--buffer_bytes', '2G', '--status_port', String(statusPort), '--log_level', 'WARNING',
+      `tcp://127.0.0.1:${simPort}`,
+      '-o',
+      String(out),
+      '-b',
+      String(depth),
+      '--buffer_bytes',
+      '2G',
+      '--status_port',
+      String(statusPort),
+      '--log_level',
+      'WARNING',
     ]);
     const newest = await waitFor(
       'the buffer to receive from the simulator',

@@ -43,7 +43,10 @@ for (let p = 0; p < count; p++) {
 }
 process.stdin.resume();
 process.stdin.once('end', () => { s.close(); process.exit(0); });`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, String(channels), String(count)], { stdio: ['pipe', 'pipe', 'inherit'], cwd: join(HERE, '..', '..') });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, String(channels), String(count)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    cwd: join(HERE, '..', '..'),
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => reject(new Error(`sender exited early (${code})`)));
@@ -156,7 +159,8 @@ function decoder(views: (m: NativeMessage) => readonly Uint8Array[]): Consume {
 function identical(a: Uint8Array[][], b: Uint8Array[][]): boolean {
   if (a.length !== b.length || a.length === 0) return false;
   for (let k = 0; k < a.length; k++) {
-    const x = a[k]!, y = b[k]!;
+    const x = a[k]!,
+      y = b[k]!;
     if (x.length !== y.length) return false;
     for (let f = 0; f < x.length; f++) if (Buffer.compare(x[f]!, y[f]!) !== 0) return false;
   }
@@ -198,7 +202,11 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
       goal: goalText,
       met: r.msgPerS >= goal,
     });
-    rows.push(row('native receive, contiguous', contiguous), row('native receive + Uint8Array views + open + all values', decoded), row('native receive + Buffer views + open + all values', decodedBuf));
+    rows.push(
+      row('native receive, contiguous', contiguous),
+      row('native receive + Uint8Array views + open + all values', decoded),
+      row('native receive + Buffer views + open + all values', decodedBuf),
+    );
     rows.push({
       measure: `CPU per message (µs, lower is better; ours = native contiguous), ${what}`,
       ours: contiguous.cpuUsPerMsg,
@@ -212,21 +220,40 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   // Frame views alone, in process (no transport): what turning { data, offsets } into frames costs.
   const { encodeMessage } = await import('../src/bsread/index.js');
   for (const channels of [1000, 5000]) {
-    const frames = encodeMessage({ pulseId: 1, globalTimestamp: { sec: 1, ns: 0 }, channels: Array.from({ length: channels }, (_, i) => ({ def: { name: `C${i}`, type: 'float64' as const }, value: i })) });
+    const frames = encodeMessage({
+      pulseId: 1,
+      globalTimestamp: { sec: 1, ns: 0 },
+      channels: Array.from({ length: channels }, (_, i) => ({ def: { name: `C${i}`, type: 'float64' as const }, value: i })),
+    });
     const total = frames.reduce((s, f) => s + f.length, 0);
     const data = Buffer.allocUnsafeSlow(total);
     const offsets = new Uint32Array(frames.length + 1);
     let o = 0;
-    frames.forEach((f, i) => { offsets[i] = o; f.copy(data, o); o += f.length; });
+    frames.forEach((f, i) => {
+      offsets[i] = o;
+      f.copy(data, o);
+      o += f.length;
+    });
     offsets[frames.length] = o;
     const m = { data, offsets };
     const ms = opts.quick ? 300 : 1000;
-    const u8 = opsPerSecond(() => { sink += uint8Views(m).length; }, ms);
-    const buf = opsPerSecond(() => { sink += frameViews(m).length; }, ms);
-    process.stderr.write(`  ${channels} ch frame views: Uint8Array ${u8.toFixed(0)}/s (${(1e6 / u8).toFixed(0)} µs), Buffer.subarray ${buf.toFixed(0)}/s (${(1e6 / buf).toFixed(0)} µs)\n`);
+    const u8 = opsPerSecond(() => {
+      sink += uint8Views(m).length;
+    }, ms);
+    const buf = opsPerSecond(() => {
+      sink += frameViews(m).length;
+    }, ms);
+    process.stderr.write(
+      `  ${channels} ch frame views: Uint8Array ${u8.toFixed(0)}/s (${(1e6 / u8).toFixed(0)} µs), Buffer.subarray ${buf.toFixed(0)}/s (${(1e6 / buf).toFixed(0)} µs)\n`,
+    );
     rows.push({
       measure: `frame views of one ${channels}-ch message: new Uint8Array (ours) vs Buffer.subarray`,
-      ours: u8, baseline: buf, baselineName: 'Buffer.subarray per frame', unit: 'msg/s', goal: '>= baseline', met: u8 >= buf,
+      ours: u8,
+      baseline: buf,
+      baselineName: 'Buffer.subarray per frame',
+      unit: 'msg/s',
+      goal: '>= baseline',
+      met: u8 >= buf,
     });
   }
   if (sink === -1) process.stderr.write('');

@@ -27,21 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pulseIdAt } from '../src/sim/values.js';
-import {
-  bufferStatus,
-  checkRangeFile,
-  cpuSeconds,
-  freePort,
-  PROGRAMS,
-  setRange,
-  sleep,
-  startChild,
-  startWriter,
-  stopChildren,
-  timeoutAfter,
-  waitFor,
-  type Child,
-} from './e2e.js';
+import { bufferStatus, checkRangeFile, cpuSeconds, freePort, PROGRAMS, setRange, sleep, startChild, startWriter, stopChildren, timeoutAfter, waitFor, type Child } from './e2e.js';
 import type { BenchOptions, BenchRow } from './table.js';
 
 interface StepResult {
@@ -70,7 +56,13 @@ interface SimLog {
   cpuAtStart: number;
 }
 
-export async function step(ctx: { simPort: number; out: number; statusPort: number; dir: string }, channels: number, rate: number, start: number, stepS: number): Promise<StepResult> {
+export async function step(
+  ctx: { simPort: number; out: number; statusPort: number; dir: string },
+  channels: number,
+  rate: number,
+  start: number,
+  stepS: number,
+): Promise<StepResult> {
   const count = Math.max(10, Math.round(rate * stepS));
   const stop = start + count - 1;
   const path = join(ctx.dir, `ramp-${channels}-${rate}.h5`);
@@ -90,8 +82,25 @@ export async function step(ctx: { simPort: number; out: number; statusPort: numb
     const s = startChild(
       'simulator',
       PROGRAMS.bsread,
-      ['simulate', '-a', `tcp://127.0.0.1:${ctx.simPort}`, '--scalars', String(channels), '--rate', String(rate), '--count', String(count),
-        '--start_pulse_id', String(start), '--stats_interval', '0', '--linger', '10000', '--log_level', 'INFO'],
+      [
+        'simulate',
+        '-a',
+        `tcp://127.0.0.1:${ctx.simPort}`,
+        '--scalars',
+        String(channels),
+        '--rate',
+        String(rate),
+        '--count',
+        String(count),
+        '--start_pulse_id',
+        String(start),
+        '--stats_interval',
+        '0',
+        '--linger',
+        '10000',
+        '--log_level',
+        'INFO',
+      ],
       (line) => {
         let j: { time?: number; msg?: string; sent?: number };
         try {
@@ -152,7 +161,10 @@ export async function step(ctx: { simPort: number; out: number; statusPort: numb
       fail(`source-limited (the simulator reached ${achievedHz.toFixed(0)} Hz at ${simCpuPct.toFixed(0)}% of a core)`, `source-limited (sim ${achievedHz.toFixed(0)} Hz)`);
     } else if (sourceLimited) {
       // The simulator had CPU to spare: it waited on the buffer (back-pressure) or on the other processes (2 cores).
-      fail(`rate not reached (the simulator reached ${achievedHz.toFixed(0)} Hz at only ${simCpuPct.toFixed(0)}% of a core: back-pressure or CPU contention)`, `rate not reached (sim ${achievedHz.toFixed(0)} Hz, ${simCpuPct.toFixed(0)}% CPU)`);
+      fail(
+        `rate not reached (the simulator reached ${achievedHz.toFixed(0)} Hz at only ${simCpuPct.toFixed(0)}% of a core: back-pressure or CPU contention)`,
+        `rate not reached (sim ${achievedHz.toFixed(0)} Hz, ${simCpuPct.toFixed(0)}% CPU)`,
+      );
     }
     return { rate, count, ok: reason === null, reason, short, sourceLimited, achievedHz, simCpuPct, rows: check.rows, lost: check.lost, dropped, received, lagS };
   } finally {
@@ -174,7 +186,17 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
     const out = await freePort();
     const statusPort = await freePort();
     const buffer = startChild('buffer', PROGRAMS.buffer, [
-      `tcp://127.0.0.1:${simPort}`, '-o', String(out), '-b', '1000', '--buffer_bytes', '2G', '--status_port', String(statusPort), '--log_level', 'WARNING',
+      `tcp://127.0.0.1:${simPort}`,
+      '-o',
+      String(out),
+      '-b',
+      '1000',
+      '--buffer_bytes',
+      '2G',
+      '--status_port',
+      String(statusPort),
+      '--log_level',
+      'WARNING',
     ]);
     await waitFor(
       'the buffer status',

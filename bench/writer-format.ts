@@ -8,15 +8,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  BsreadReceiver,
-  encodeMainHeader,
-  encodeValue,
-  prepareDataHeader,
-  resolveChannelDef,
-  type BsreadMessage,
-  type ChannelDefInput,
-} from '../src/bsread/index.js';
+import { BsreadReceiver, encodeMainHeader, encodeValue, prepareDataHeader, resolveChannelDef, type BsreadMessage, type ChannelDefInput } from '../src/bsread/index.js';
 import { SwissFelFile } from '../src/writer/swissfel-file.js';
 import { syntheticImage } from './compression.js';
 import type { BenchOptions, BenchRow } from './table.js';

@@ -87,7 +87,6 @@ async function sendRange(sock: NativeStreamSender, tpl: Template, from: number, 
   return true;
 }
 
-
 /** Message counts between which the sustained rate is taken: 10% and 90% of n (start-up and closing left out). */
 function sustainedMarks(n: number): [number, number] {
   return [Math.max(1, Math.floor(n * 0.1)), Math.max(2, Math.floor(n * 0.9))];

@@ -53,8 +53,7 @@ function ensureDebianPackages() {
     run('apt-get', ['install', '-y', '-qq', ...missing], { env });
   } else {
     process.stderr.write(
-      `This project needs Debian packages that are not installed: ${missing.join(' ')}\n` +
-        `Install them as root, then run the command again:\n\n  sudo sh -c '${line}'\n\n`,
+      `This project needs Debian packages that are not installed: ${missing.join(' ')}\n` + `Install them as root, then run the command again:\n\n  sudo sh -c '${line}'\n\n`,
     );
     process.exit(1);
   }

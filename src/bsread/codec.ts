@@ -34,9 +34,7 @@ export function isScalarShape(def: ChannelDef): boolean {
 }
 
 function u32(frame: Uint8Array, little: boolean): number {
-  return little
-    ? (frame[0]! | (frame[1]! << 8) | (frame[2]! << 16) | (frame[3]! << 24)) >>> 0
-    : ((frame[0]! << 24) | (frame[1]! << 16) | (frame[2]! << 8) | frame[3]!) >>> 0;
+  return little ? (frame[0]! | (frame[1]! << 8) | (frame[2]! << 16) | (frame[3]! << 24)) >>> 0 : ((frame[0]! << 24) | (frame[1]! << 16) | (frame[2]! << 8) | frame[3]!) >>> 0;
 }
 
 /**
@@ -101,20 +99,13 @@ export function rawValueBytes(def: ChannelDef, frame: Uint8Array, maxValueBytes 
   } else {
     const max = isString ? maxValueBytes : Math.min(want, maxValueBytes);
     try {
-      bytes =
-        def.compression === 'bitshuffle_lz4'
-          ? bitshuffleLz4Decompress(frame, TYPES[def.type].size, max)
-          : lz4Decompress(frame, def.encoding, max);
+      bytes = def.compression === 'bitshuffle_lz4' ? bitshuffleLz4Decompress(frame, TYPES[def.type].size, max) : lz4Decompress(frame, def.encoding, max);
     } catch (e) {
       throw compressionError(e, def.compression, def.name);
     }
   }
   if (!isString && bytes.length !== want) {
-    throw new MalformedMessageError(
-      'size_mismatch',
-      `${bytes.length} bytes for ${def.type} shape ${JSON.stringify(def.shape)} (${want} expected)`,
-      def.name,
-    );
+    throw new MalformedMessageError('size_mismatch', `${bytes.length} bytes for ${def.type} shape ${JSON.stringify(def.shape)} (${want} expected)`, def.name);
   }
   return bytes;
 }

@@ -5,17 +5,7 @@ import { BsreadError } from '../errors.js';
 import { bitshuffleLz4Compress, lz4Compress } from './compression.js';
 import { makeChannelDef } from './header.js';
 import { pyJson, type PyJsonValue } from './pyjson.js';
-import {
-  DATA_HTYPE,
-  MAIN_HTYPE,
-  TYPES,
-  type BsreadType,
-  type ChannelDef,
-  type Compression,
-  type Encoding,
-  type Timestamp,
-  type TypedArray,
-} from './types.js';
+import { DATA_HTYPE, MAIN_HTYPE, TYPES, type BsreadType, type ChannelDef, type Compression, type Encoding, type Timestamp, type TypedArray } from './types.js';
 
 /** A channel definition to send; omitted fields are derived from the value or take the §3.2 defaults. */
 export interface ChannelDefInput {
@@ -141,8 +131,7 @@ function headerEntry(d: ChannelDef): PyJsonValue {
 /** Builds frame 1 for these definitions (emits bsr_d-1.1) and its hash. */
 export function prepareDataHeader(defs: readonly ChannelDef[], dhCompression: Compression = 'none'): PreparedDataHeader {
   const json = Buffer.from(pyJson({ htype: DATA_HTYPE, channels: defs.map(headerEntry) }), 'utf8');
-  const frame =
-    dhCompression === 'none' ? json : dhCompression === 'lz4' ? lz4Compress(json, 'big') : bitshuffleLz4Compress(json, 1);
+  const frame = dhCompression === 'none' ? json : dhCompression === 'lz4' ? lz4Compress(json, 'big') : bitshuffleLz4Compress(json, 1);
   return Object.freeze({ defs, dhCompression, frame, hash: createHash('md5').update(frame).digest('hex') });
 }
 

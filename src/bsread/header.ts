@@ -144,9 +144,7 @@ export function readMainHeaderFrame(f0: Uint8Array | undefined, frameCount: numb
 export function decompressDataHeader(frame: Uint8Array, dhCompression: Compression): Uint8Array {
   if (dhCompression === 'none') return frame;
   try {
-    return dhCompression === 'lz4'
-      ? lz4Decompress(frame, 'big', MAX_DATA_HEADER_BYTES)
-      : bitshuffleLz4Decompress(frame, 1, MAX_DATA_HEADER_BYTES);
+    return dhCompression === 'lz4' ? lz4Decompress(frame, 'big', MAX_DATA_HEADER_BYTES) : bitshuffleLz4Decompress(frame, 1, MAX_DATA_HEADER_BYTES);
   } catch (e) {
     throw compressionError(e, `data header (${dhCompression})`);
   }

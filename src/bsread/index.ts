@@ -25,40 +25,16 @@ export {
 } from './types.js';
 
 // Headers. readMainHeader is the buffer's hot path: it reads frame 0 only.
-export {
-  readMainHeader,
-  readMainHeaderFrame,
-  parseDataHeader,
-  type DataHeader,
-  type MainHeader,
-  type NotDataMessage,
-} from './header.js';
+export { readMainHeader, readMainHeaderFrame, parseDataHeader, type DataHeader, type MainHeader, type NotDataMessage } from './header.js';
 
 // Receiving: a long-lived receiver (header cache) opens lazy messages.
-export {
-  BsreadMessage,
-  BsreadReceiver,
-  decodeMessage,
-  md5hex,
-  type ChannelError,
-  type OpenResult,
-  type ReceiverOptions,
-  type ReceiverStats,
-} from './message.js';
+export { BsreadMessage, BsreadReceiver, decodeMessage, md5hex, type ChannelError, type OpenResult, type ReceiverOptions, type ReceiverStats } from './message.js';
 
 // A message's frames as one block plus boundaries (native receiver, packed replay framing).
 export { frameAt, PackedFrameList, type MessageFrames } from '../transport/frame-list.js';
 
 // Single values, for code that holds a ChannelDef and a frame.
-export {
-  decodeTimestamp,
-  decodeValue,
-  expectedBytes,
-  isScalarShape,
-  valueBytesLE,
-  type ChannelValue,
-  type NdArray,
-} from './codec.js';
+export { decodeTimestamp, decodeValue, expectedBytes, isScalarShape, valueBytesLE, type ChannelValue, type NdArray } from './codec.js';
 
 // Sending.
 export {
@@ -78,13 +54,4 @@ export {
 } from './encode.js';
 
 // The fixtures' JSON value format (bsread receive --json).
-export {
-  formatMessageJson,
-  messageToJson,
-  valueToJson,
-  type JsonArray,
-  type JsonChannel,
-  type JsonMessage,
-  type JsonNumber,
-  type JsonValue,
-} from './json.js';
+export { formatMessageJson, messageToJson, valueToJson, type JsonArray, type JsonChannel, type JsonMessage, type JsonNumber, type JsonValue } from './json.js';

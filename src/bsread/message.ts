@@ -4,17 +4,7 @@
 // at a time, and a bad channel throws only when its own value is requested.
 import { createHash } from 'node:crypto';
 import { BsreadError, MalformedMessageError } from '../errors.js';
-import {
-  declaredSize,
-  decodeTimestamp,
-  DEFAULT_MAX_VALUE_BYTES,
-  expectedBytes,
-  framePresent,
-  valueBytesLE,
-  valueDecoder,
-  type ChannelValue,
-  type ValueDecoder,
-} from './codec.js';
+import { declaredSize, decodeTimestamp, DEFAULT_MAX_VALUE_BYTES, expectedBytes, framePresent, valueBytesLE, valueDecoder, type ChannelValue, type ValueDecoder } from './codec.js';
 import { bitshuffleLz4Check } from './compression.js';
 import { frameAt, PackedFrameList, type MessageFrames } from '../transport/frame-list.js';
 import { compressionError, parseDataHeader, readMainHeader, type DataHeader, type MainHeader, type NotDataMessage } from './header.js';
@@ -84,10 +74,7 @@ export class BsreadReceiver {
     const header = this.dataHeader(main, frameAt(frames, 1)!);
     const expected = 2 + 2 * header.channels.length;
     if (frames.length !== expected) {
-      throw new MalformedMessageError(
-        'frame_count',
-        `${frames.length} frames for ${header.channels.length} channels (${expected} expected)`,
-      );
+      throw new MalformedMessageError('frame_count', `${frames.length} frames for ${header.channels.length} channels (${expected} expected)`);
     }
     return new BsreadMessage(main, header, frames, this.maxValueBytes);
   }

@@ -7,15 +7,7 @@ export class PyFloat {
   constructor(readonly value: number) {}
 }
 
-export type PyJsonValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | PyFloat
-  | readonly PyJsonValue[]
-  | { readonly [key: string]: PyJsonValue | undefined };
+export type PyJsonValue = null | boolean | number | bigint | string | PyFloat | readonly PyJsonValue[] | { readonly [key: string]: PyJsonValue | undefined };
 
 /** Python's repr() of a float. NaN/Infinity are written as Python does (bare NaN, Infinity, -Infinity). */
 export function pyFloatRepr(x: number): string {

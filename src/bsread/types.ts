@@ -19,34 +19,11 @@ export type Compression = (typeof COMPRESSIONS)[number];
 export const ENCODINGS = ['little', 'big'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
 
-export const BSREAD_TYPES = [
-  'bool',
-  'int8',
-  'uint8',
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'int64',
-  'uint64',
-  'float32',
-  'float64',
-  'string',
-] as const;
+export const BSREAD_TYPES = ['bool', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64', 'string'] as const;
 export type BsreadType = (typeof BSREAD_TYPES)[number];
 export type NumericType = Exclude<BsreadType, 'string'>;
 
-export type TypedArray =
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
+export type TypedArray = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
 
 export interface TypedArrayConstructor<T extends TypedArray = TypedArray> {
   new (length: number): T;
@@ -69,13 +46,7 @@ export interface TypeInfo {
   readonly float: boolean;
 }
 
-function info(
-  type: BsreadType,
-  size: TypeInfo['size'],
-  array: TypedArrayConstructor,
-  numpy: string,
-  hdf5: string,
-): TypeInfo {
+function info(type: BsreadType, size: TypeInfo['size'], array: TypedArrayConstructor, numpy: string, hdf5: string): TypeInfo {
   return Object.freeze({
     type,
     size,
@@ -161,15 +132,7 @@ export type ChannelEntry = ChannelDef | InvalidChannelDef;
 const STRING_KEY_SHAPE: readonly number[] = [1];
 
 /** Canonical key of a usable definition (see ChannelDef.key); string shapes are ignored. */
-export function channelKey(d: {
-  name: string;
-  type: BsreadType;
-  shape: readonly number[];
-  encoding: Encoding;
-  compression: Compression;
-  modulo: number;
-  offset: number;
-}): string {
+export function channelKey(d: { name: string; type: BsreadType; shape: readonly number[]; encoding: Encoding; compression: Compression; modulo: number; offset: number }): string {
   // A string's shape means nothing (§5.3, §11 item 5: some producers send the byte length),
   // so it is not part of the definition: [1] for every string.
   return JSON.stringify([d.name, d.type, d.type === 'string' ? STRING_KEY_SHAPE : d.shape, d.encoding, d.compression, d.modulo, d.offset]);

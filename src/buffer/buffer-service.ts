@@ -128,10 +128,7 @@ export class BufferService {
     s.rate = { hz: 0, atMs: s.now(), count: 0 };
     s.tick = setInterval(() => s.housekeeping(), 1000);
     s.intake = s.runIntake();
-    opts.log.info(
-      { input: opts.inputAddress, mode: opts.inputMode, output: s.output.endpoint, replay: s.replay.endpoint },
-      'buffer started',
-    );
+    opts.log.info({ input: opts.inputAddress, mode: opts.inputMode, output: s.output.endpoint, replay: s.replay.endpoint }, 'buffer started');
     return s;
   }
 

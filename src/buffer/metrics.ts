@@ -11,14 +11,21 @@ export function renderMetrics(s: BufferStatus): string {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, v] of samples) {
       if (v === null) continue;
-      const l = Object.entries(labels).map(([k, x]) => `${k}="${esc(x)}"`).join(',');
+      const l = Object.entries(labels)
+        .map(([k, x]) => `${k}="${esc(x)}"`)
+        .join(',');
       lines.push(`${name}${l ? `{${l}}` : ''} ${v}`);
     }
   };
   metric('bsread_buffer_received_total', 'counter', 'Messages received from the source', [[{}, s.input.received]]);
   metric('bsread_buffer_buffered_total', 'counter', 'Data messages stored in the ring', [[{}, s.input.buffered]]);
   metric('bsread_buffer_not_data_total', 'counter', 'Control messages ignored', [[{}, s.input.not_data]]);
-  metric('bsread_buffer_malformed_total', 'counter', 'Malformed messages dropped, by kind', Object.entries(s.input.malformed).map(([k, v]) => [{ kind: k }, v]));
+  metric(
+    'bsread_buffer_malformed_total',
+    'counter',
+    'Malformed messages dropped, by kind',
+    Object.entries(s.input.malformed).map(([k, v]) => [{ kind: k }, v]),
+  );
   metric('bsread_buffer_oversized_total', 'counter', 'Messages too big to keep (4 GiB or more, or no memory), dropped', [[{}, s.input.oversized]]);
   metric('bsread_buffer_intake_rate_hz', 'gauge', 'Messages per second received', [[{}, s.input.rate_hz]]);
   metric('bsread_buffer_depth_messages', 'gauge', 'Messages held', [[{}, s.buffer.depth]]);
@@ -32,9 +39,24 @@ export function renderMetrics(s: BufferStatus): string {
   metric('bsread_buffer_output_peers', 'gauge', 'Readers connected to the compatible output', [[{}, s.output.peers]]);
   metric('bsread_buffer_replay_consumers', 'gauge', 'Replay consumers open', [[{}, s.replay.consumers.length]]);
   metric('bsread_buffer_replay_dropped_total', 'counter', 'Messages dropped for replay consumers (all)', [[{}, s.replay.dropped]]);
-  metric('bsread_buffer_consumer_queue_depth', 'gauge', 'Messages queued per replay consumer', s.replay.consumers.map((c) => [{ consumer: c.consumer_id }, c.queue_depth]));
-  metric('bsread_buffer_consumer_dropped_total', 'counter', 'Messages dropped per replay consumer', s.replay.consumers.map((c) => [{ consumer: c.consumer_id }, c.dropped]));
-  metric('bsread_buffer_consumer_sent_total', 'counter', 'Messages sent per replay consumer', s.replay.consumers.map((c) => [{ consumer: c.consumer_id }, c.sent]));
+  metric(
+    'bsread_buffer_consumer_queue_depth',
+    'gauge',
+    'Messages queued per replay consumer',
+    s.replay.consumers.map((c) => [{ consumer: c.consumer_id }, c.queue_depth]),
+  );
+  metric(
+    'bsread_buffer_consumer_dropped_total',
+    'counter',
+    'Messages dropped per replay consumer',
+    s.replay.consumers.map((c) => [{ consumer: c.consumer_id }, c.dropped]),
+  );
+  metric(
+    'bsread_buffer_consumer_sent_total',
+    'counter',
+    'Messages sent per replay consumer',
+    s.replay.consumers.map((c) => [{ consumer: c.consumer_id }, c.sent]),
+  );
   const a = s.analyzer;
   if (a !== null) {
     metric('bsread_analyzer_missing_pulses_total', 'counter', 'Pulse ids missing between consecutive messages', [[{}, a.missing_pulses]]);
@@ -42,7 +64,12 @@ export function renderMetrics(s: BufferStatus): string {
     metric('bsread_analyzer_backward_total', 'counter', 'Pulse ids lower than the previous one', [[{}, a.backward]]);
     metric('bsread_analyzer_zero_pulse_id_total', 'counter', 'Messages with pulse id 0', [[{}, a.zero_pulse_id]]);
     metric('bsread_analyzer_timestamp_off_total', 'counter', 'Global timestamps more than 10 minutes off the buffer clock', [[{}, a.timestamp_off]]);
-    metric('bsread_analyzer_missing_channel_values_total', 'counter', 'Messages without a value, per channel', Object.entries(a.missing_channel_values).map(([k, v]) => [{ channel: k }, v]));
+    metric(
+      'bsread_analyzer_missing_channel_values_total',
+      'counter',
+      'Messages without a value, per channel',
+      Object.entries(a.missing_channel_values).map(([k, v]) => [{ channel: k }, v]),
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -87,9 +87,7 @@ export class RingBuffer {
     while (this.depth > 0) {
       const o = this.items[this.head]!;
       const over =
-        this.depth > maxMessages ||
-        (maxBytes !== undefined && this.bytesHeld > maxBytes && this.depth > 1) ||
-        (maxAgeMs !== undefined && nowMs - o.arrivalMs > maxAgeMs);
+        this.depth > maxMessages || (maxBytes !== undefined && this.bytesHeld > maxBytes && this.depth > 1) || (maxAgeMs !== undefined && nowMs - o.arrivalMs > maxAgeMs);
       if (!over) break;
       this.items[this.head] = undefined;
       this.head++;

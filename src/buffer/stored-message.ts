@@ -19,4 +19,3 @@ export const STORED_OVERHEAD_BYTES = 160;
 export function storedBytes(m: StoredMessage): number {
   return m.data.byteLength + m.offsets.byteLength + STORED_OVERHEAD_BYTES;
 }
-

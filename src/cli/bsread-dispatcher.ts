@@ -88,4 +88,3 @@ export function registerDispatcher(program: Command): void {
       process.exitCode = await runDispatcher(opts);
     });
 }
-

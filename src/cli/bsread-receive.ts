@@ -25,7 +25,7 @@ export function registerReceive(program: Command): void {
     .requiredOption('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999')
     .addOption(new Option('-m, --mode <mode>', 'socket type').choices(RECEIVE_MODES).default('pull'))
     .option('-n, --count <n>', 'exit 0 after this many messages', integerOption('--count', 1))
-    .option('--json', 'one JSON object per line per message (the test fixtures\' value format)', false)
+    .option('--json', "one JSON object per line per message (the test fixtures' value format)", false)
     .option('--timeout <seconds>', 'exit 1 when no message arrives for this long', numberOption('--timeout', 0.001))
     .addOption(new Option('--log_level <level>', 'log level').choices(LOG_LEVEL_NAMES).default('WARNING'))
     .action(async (opts: ReceiveOptions) => {

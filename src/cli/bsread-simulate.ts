@@ -244,4 +244,3 @@ export function registerSimulate(program: Command): void {
       process.exitCode = await runSimulate(opts);
     });
 }
-

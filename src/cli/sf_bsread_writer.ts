@@ -70,8 +70,19 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
     openSource: messageSourceOpener({ streamAddress, mode: o.mode, probeTimeoutMs: o.probe_timeout, log }),
     createFile: ({ path, overwrite, parameters }) => {
       // /general keys: given as "general/user" over REST; passed in both spellings.
-      const general = Object.fromEntries(Object.entries(parameters).filter(([k]) => k.startsWith('general/')).map(([k, v]) => [k.slice(8), v]));
-      return SwissFelFile.create({ path, overwrite, parameters: { ...general, ...parameters }, bitshuffle: o.bitshuffle, flushIntervalMs: o.flush_interval * 1000, dropPageCache: !o.keep_page_cache });
+      const general = Object.fromEntries(
+        Object.entries(parameters)
+          .filter(([k]) => k.startsWith('general/'))
+          .map(([k, v]) => [k.slice(8), v]),
+      );
+      return SwissFelFile.create({
+        path,
+        overwrite,
+        parameters: { ...general, ...parameters },
+        bitshuffle: o.bitshuffle,
+        flushIntervalMs: o.flush_interval * 1000,
+        dropPageCache: !o.keep_page_cache,
+      });
     },
     defaultOutputFile: output,
     overwrite: o.overwrite,
@@ -129,7 +140,6 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
   log.info({ reason: exit.reason, code: exit.code }, 'writer exiting');
   process.exitCode = exit.code;
 }
-
 
 const program = new Command('sf_bsread_writer')
   .description('Write the bsread messages of one pulse range to an HDF5 file in the SwissFEL layout; controlled over REST.')

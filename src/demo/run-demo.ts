@@ -72,7 +72,9 @@ export function formatSummary(s: FileSummary, requested: [number, number]): stri
   const few = s.channels.filter((c) => c.name !== CAMERA).slice(0, 4);
   for (const c of few) lines.push(`  ${c.name.padEnd(40)} ${c.data ?? '(no data)'}  ${c.present}/${c.rows} present`);
   if (s.channels.length > few.length + 1) lines.push(`  ... and ${s.channels.length - few.length - (camera ? 1 : 0)} more`);
-  const g = Object.entries(s.general).map(([k, v]) => `${k}=${v}`).join('  ');
+  const g = Object.entries(s.general)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('  ');
   if (g) lines.push(`/general      ${g}`);
   return lines;
 }
@@ -98,10 +100,15 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
     const dispatcherPort = await freePort();
     const dispatcherUrl = `http://127.0.0.1:${dispatcherPort}`;
     const dispatcher = start('bsread', ['dispatcher', '--port', String(dispatcherPort), '--log_level', 'WARNING']);
-    const live = await waitFor('the dispatcher', async () => {
-      if (!dispatcher.running) throw new Error(`dispatcher exited: ${dispatcher.stderr()}`);
-      return (await http('GET', `${dispatcherUrl}/channels/live`)) as { channels: string[] }[];
-    }, 10_000, 100);
+    const live = await waitFor(
+      'the dispatcher',
+      async () => {
+        if (!dispatcher.running) throw new Error(`dispatcher exited: ${dispatcher.stderr()}`);
+        return (await http('GET', `${dispatcherUrl}/channels/live`)) as { channels: string[] }[];
+      },
+      10_000,
+      100,
+    );
     const known = live.flatMap((b) => b.channels);
     step(1, `embedded dispatcher on ${dispatcherUrl}: ${known.length} simulated SwissFEL channels`);
 
@@ -115,29 +122,58 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
     // 3. The buffer asks the dispatcher for a stream of those channels and keeps the recent past.
     const outputPort = await freePort();
     const statusPort = await freePort();
-    const bufferArgs = ['-c', channelsFile, '--dispatcher_url', dispatcherUrl, '-o', String(outputPort), '-b', '1500', '--buffer_seconds', '15', '--buffer_bytes', '1500M', '--status_port', String(statusPort), '--log_level', 'WARNING'];
+    const bufferArgs = [
+      '-c',
+      channelsFile,
+      '--dispatcher_url',
+      dispatcherUrl,
+      '-o',
+      String(outputPort),
+      '-b',
+      '1500',
+      '--buffer_seconds',
+      '15',
+      '--buffer_bytes',
+      '1500M',
+      '--status_port',
+      String(statusPort),
+      '--log_level',
+      'WARNING',
+    ];
     const buffer = start('sf_bsread_buffer', bufferArgs);
     step(3, `buffer: sf_bsread_buffer ${bufferArgs.join(' ')}`);
     const bufferStatus = async () => (await http('GET', `http://127.0.0.1:${statusPort}/status`)) as BufferStatusView;
     const warmupEnd = Date.now() + opts.warmupSeconds * 1000;
-    await waitFor('the buffer to receive data', async () => {
-      if (!buffer.running) throw new Error(`buffer exited: ${buffer.stderr()}`);
-      const s = await bufferStatus();
-      return s.buffer.depth > 0 ? s : null;
-    }, 15_000, 100);
+    await waitFor(
+      'the buffer to receive data',
+      async () => {
+        if (!buffer.running) throw new Error(`buffer exited: ${buffer.stderr()}`);
+        const s = await bufferStatus();
+        return s.buffer.depth > 0 ? s : null;
+      },
+      15_000,
+      100,
+    );
     // 4. The writer, started as a DAQ system starts the original: stream address, file, uid, port.
     const restPort = await freePort();
     const writerArgs = [`tcp://127.0.0.1:${outputPort}`, h5Path, '-1', String(restPort), '--log_level', 'WARNING'];
     const writer = start('sf_bsread_writer', writerArgs);
     const rest = `http://127.0.0.1:${restPort}`;
-    await waitFor('the writer REST API', async () => {
-      if (!writer.running) throw new Error(`writer exited: ${writer.stderr()}`);
-      return await http('GET', `${rest}/status`);
-    }, 15_000, 100);
+    await waitFor(
+      'the writer REST API',
+      async () => {
+        if (!writer.running) throw new Error(`writer exited: ${writer.stderr()}`);
+        return await http('GET', `${rest}/status`);
+      },
+      15_000,
+      100,
+    );
     step(4, `writer: sf_bsread_writer ${writerArgs.join(' ')}`);
     while (Date.now() < warmupEnd) {
       const s = await bufferStatus();
-      log(`          buffer holds ${s.buffer.depth} messages (${fmtBytes(s.buffer.bytes)}), pulses ${s.buffer.oldest_pulse_id} .. ${s.buffer.newest_pulse_id}, ${s.input.rate_hz.toFixed(0)} Hz`);
+      log(
+        `          buffer holds ${s.buffer.depth} messages (${fmtBytes(s.buffer.bytes)}), pulses ${s.buffer.oldest_pulse_id} .. ${s.buffer.newest_pulse_id}, ${s.input.rate_hz.toFixed(0)} Hz`,
+      );
       await sleep(1000);
     }
 

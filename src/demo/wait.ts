@@ -7,12 +7,7 @@ import { errorMessage } from '../errors.js';
  * (then resolves that); an exception counts as "not yet". Rejects after timeoutMs, with the
  * last exception in the message.
  */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  timeoutMs = 10_000,
-  intervalMs = 20,
-): Promise<T> {
+export async function waitFor<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000, intervalMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

@@ -47,17 +47,7 @@ export function defaultChunkRows(rowBytes: number): number {
   return Math.max(1, Math.min(100, Math.floor((1 << 20) / Math.max(1, rowBytes))));
 }
 
-export type NumericArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
+export type NumericArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
 
 /**
  * An attribute value. Writing: string (variable-length UTF-8), number (float64), bigint (int64),
@@ -164,17 +154,27 @@ function typedArrayOf(type: ElementType, buf: Buffer): NumericArray {
   const ab = new ArrayBuffer(buf.length);
   new Uint8Array(ab).set(buf);
   switch (type) {
-    case 'int8': return new Int8Array(ab);
+    case 'int8':
+      return new Int8Array(ab);
     case 'uint8':
-    case 'bool': return new Uint8Array(ab);
-    case 'int16': return new Int16Array(ab);
-    case 'uint16': return new Uint16Array(ab);
-    case 'int32': return new Int32Array(ab);
-    case 'uint32': return new Uint32Array(ab);
-    case 'int64': return new BigInt64Array(ab);
-    case 'uint64': return new BigUint64Array(ab);
-    case 'float32': return new Float32Array(ab);
-    case 'float64': return new Float64Array(ab);
+    case 'bool':
+      return new Uint8Array(ab);
+    case 'int16':
+      return new Int16Array(ab);
+    case 'uint16':
+      return new Uint16Array(ab);
+    case 'int32':
+      return new Int32Array(ab);
+    case 'uint32':
+      return new Uint32Array(ab);
+    case 'int64':
+      return new BigInt64Array(ab);
+    case 'uint64':
+      return new BigUint64Array(ab);
+    case 'float32':
+      return new Float32Array(ab);
+    case 'float64':
+      return new Float64Array(ab);
   }
 }
 

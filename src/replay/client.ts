@@ -13,15 +13,7 @@
 import type { MessageFrames } from '../bsread/index.js';
 import { BsreadError, errorMessage } from '../errors.js';
 import { messageFrames, NativeStreamReceiver, parseStreamAddress, requestReply, uint8Views, type NativeReceiverOptions } from '../transport/index.js';
-import {
-  decodePackedMessage,
-  parseHelloReply,
-  parseReplayReply,
-  parseStateReply,
-  REPLAY_FRAMINGS,
-  type HelloReply,
-  type ReplayFraming,
-} from './messages.js';
+import { decodePackedMessage, parseHelloReply, parseReplayReply, parseStateReply, REPLAY_FRAMINGS, type HelloReply, type ReplayFraming } from './messages.js';
 
 export interface ReplayServiceInfo {
   /** The replay service, tcp://host:OUTPUT_PORT+1 (or as given). */

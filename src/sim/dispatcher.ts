@@ -102,7 +102,7 @@ export class SimDispatcher {
     const host = opts.host ?? '127.0.0.1';
     await this.app.listen({ port: opts.port ?? 0, host });
     const addr = this.app.server.address();
-    const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port ?? 0;
+    const port = typeof addr === 'object' && addr !== null ? addr.port : (opts.port ?? 0);
     return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
 

@@ -2,8 +2,22 @@
 // options always give the same names, and a built-in catalogue for the embedded dispatcher.
 
 const SECTIONS = [
-  'SINEG01', 'SINSB01', 'SINLH01', 'SINBC02', 'S10CB01', 'S10BC01', 'S10MA01', 'S20SY02',
-  'S30CB10', 'SARCL01', 'SARMA02', 'SARUN15', 'SARFE10', 'SAROP21', 'SATMA01', 'SATUN06',
+  'SINEG01',
+  'SINSB01',
+  'SINLH01',
+  'SINBC02',
+  'S10CB01',
+  'S10BC01',
+  'S10MA01',
+  'S20SY02',
+  'S30CB10',
+  'SARCL01',
+  'SARMA02',
+  'SARUN15',
+  'SARFE10',
+  'SAROP21',
+  'SATMA01',
+  'SATUN06',
 ] as const;
 // Ordered so that the first generated names do not clash with the well-known names of the catalogue.
 const SCALAR_DEVICES = ['DICT215', 'DBAM110', 'DSCR110', 'MQUA020', 'DLLM150', 'DBPM340', 'DBPM410', 'DBLM070', 'PBPG050', 'RLLE-DSP'] as const;

@@ -5,16 +5,7 @@
 // naming the field, e.g. `profile x.yaml: channels[2].type: "float" is not one of bool, int8, ...`.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import {
-  BSREAD_TYPES,
-  COMPRESSIONS,
-  ENCODINGS,
-  resolveChannelDef,
-  type BsreadType,
-  type ChannelDef,
-  type Compression,
-  type Encoding,
-} from '../bsread/index.js';
+import { BSREAD_TYPES, COMPRESSIONS, ENCODINGS, resolveChannelDef, type BsreadType, type ChannelDef, type Compression, type Encoding } from '../bsread/index.js';
 import type { ChannelRequest } from '../dispatcher/channels-file.js';
 import { BsreadError, errorMessage } from '../errors.js';
 import { combine, hashString, mix32 } from './hash.js';
@@ -456,18 +447,13 @@ export function mergeSpecs(base: ProfileSpec, over: ProfileSpec): ProfileSpec {
   return out;
 }
 
-
 /**
  * A profile with exactly the requested channels, in request order, with the request's
  * modulo/offset (and `compression: none` when asked). Values stay those of the source profile:
  * they depend on (seed, name, pulse id) only. Unknown names throw (listing all of them) unless
  * `unknown: 'scalar'`, which simulates them as float64 scalars.
  */
-export function selectChannels(
-  profile: SimProfile,
-  requests: readonly ChannelRequest[],
-  options: { unknown?: 'error' | 'scalar'; forceUncompressed?: boolean } = {},
-): SimProfile {
+export function selectChannels(profile: SimProfile, requests: readonly ChannelRequest[], options: { unknown?: 'error' | 'scalar'; forceUncompressed?: boolean } = {}): SimProfile {
   const byName = new Map(profile.channels.map((c) => [c.name, c]));
   const unknown = requests.filter((r) => !byName.has(r.name)).map((r) => r.name);
   if (unknown.length > 0 && (options.unknown ?? 'error') === 'error') {
@@ -496,4 +482,3 @@ export function selectChannels(
   });
   return Object.freeze({ ...profile, channels: Object.freeze(channels) });
 }
-

@@ -295,7 +295,6 @@ export function simulatedValue(profile: SimProfile, channelIndex: number, pulseI
   return nd;
 }
 
-
 /**
  * What `bsread receive --json` prints for this pulse (src/bsread messageToJson, the fixtures'
  * format): pulse id, global timestamp, and every channel's value and timestamp in frame order.

@@ -27,4 +27,3 @@ export function parseStreamAddress(address: string, what = 'stream address'): Tc
   }
   return { host: m[1]!, port };
 }
-

@@ -14,18 +14,7 @@ import { BsreadError, errorMessage, type MalformedKind } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MessageSource, OpenSource, SourceKind } from './message-source.js';
 import { DEV_NULL, makeOutputFolder, refuseExisting, resolveOutputPath } from './output-path.js';
-import {
-  advance,
-  checkBounds,
-  decide,
-  isComplete,
-  NO_PROGRESS,
-  OPEN_RANGE,
-  summarize,
-  type PulseRange,
-  type RangeProgress,
-  type RangeSummary,
-} from './range.js';
+import { advance, checkBounds, decide, isComplete, NO_PROGRESS, OPEN_RANGE, summarize, type PulseRange, type RangeProgress, type RangeSummary } from './range.js';
 
 export type WriterStatus = 'waiting' | 'writing' | 'finished' | 'error';
 

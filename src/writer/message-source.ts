@@ -164,7 +164,14 @@ export function messageSourceOpener(opts: SourceOptions): OpenSource {
     if (info !== null) {
       const session = await openReplay(info, fromPulseId, replayOptions({ ...opts, receiveTimeoutMs, highWaterMark }));
       opts.log.info(
-        { replay: info.address, framing: session.receiver.framing, from_pulse_id: fromPulseId, first_pulse_id: session.firstPulseId, oldest_pulse_id: session.oldestPulseId, gap: session.gap },
+        {
+          replay: info.address,
+          framing: session.receiver.framing,
+          from_pulse_id: fromPulseId,
+          first_pulse_id: session.firstPulseId,
+          oldest_pulse_id: session.oldestPulseId,
+          gap: session.gap,
+        },
         'receiving from the buffer replay service',
       );
       return new ReplaySource(session, info, fromPulseId, { ...opts, receiveTimeoutMs, highWaterMark });

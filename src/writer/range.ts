@@ -87,7 +87,6 @@ export function advance(progress: RangeProgress, pulse: PulseInfo, decision: Ran
   };
 }
 
-
 /** Why a new bound is refused, or null when it fits. Messages name both values. */
 export function checkBounds(range: PulseRange): string | null {
   if (range.startPulseId !== null && range.stopPulseId !== null && range.stopPulseId < range.startPulseId) {

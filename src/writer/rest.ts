@@ -51,10 +51,21 @@ const ROUTES: RouteDoc[] = [
     method: 'POST',
     url: '/parameters',
     summary: `parameters stored in /general (all values strings; mandatory: ${MANDATORY_PARAMETERS.join(', ')}); only while not writing`,
-    schema: { body: { type: 'object', additionalProperties: { type: 'string' }, description: 'e.g. {"general/created":"2024-01-01","general/user":"p12345","general/process":"daq","general/instrument":"alvra"}' } },
+    schema: {
+      body: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'e.g. {"general/created":"2024-01-01","general/user":"p12345","general/process":"daq","general/instrument":"alvra"}',
+      },
+    },
   },
   { method: 'GET', url: '/statistics', summary: 'range, last pulse seen, counters of received/written/discarded/malformed/missing pulses, last error, summary', schema: {} },
-  { method: 'PUT', url: '/start_pulse_id/:id', summary: 'start writing at this pulse id (inclusive); from the buffer, past pulses are replayed', schema: { params: pulseIdParams } },
+  {
+    method: 'PUT',
+    url: '/start_pulse_id/:id',
+    summary: 'start writing at this pulse id (inclusive); from the buffer, past pulses are replayed',
+    schema: { params: pulseIdParams },
+  },
   { method: 'PUT', url: '/stop_pulse_id/:id', summary: 'stop after this pulse id (inclusive); rows already written past it are removed', schema: { params: pulseIdParams } },
   {
     method: 'PUT',
@@ -98,7 +109,11 @@ export function openApiDocument(): object {
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'sf_bsread_writer REST API', version: '1', description: 'Replies {"state":"ok"|"error","status":...}; errors are HTTP 200 with state "error"; unknown routes 404.' },
+    info: {
+      title: 'sf_bsread_writer REST API',
+      version: '1',
+      description: 'Replies {"state":"ok"|"error","status":...}; errors are HTTP 200 with state "error"; unknown routes 404.',
+    },
     paths,
   };
 }
@@ -180,9 +195,7 @@ const writerRest: FastifyPluginAsync<WriterRestOptions> = async (app, opts) => {
   app.put<{ Params: { id: string } }>('/stop_pulse_id/:id', doc('/stop_pulse_id/:id', 'PUT'), (req) =>
     run({ kind: 'stop_pulse_id', pulseId: parsePulseId(req.params.id, 'stop_pulse_id') }),
   );
-  app.put<{ Body: { output_file?: string } | null }>('/start_now', doc('/start_now', 'PUT'), (req) =>
-    run({ kind: 'start_now', outputFile: req.body?.output_file ?? null }),
-  );
+  app.put<{ Body: { output_file?: string } | null }>('/start_now', doc('/start_now', 'PUT'), (req) => run({ kind: 'start_now', outputFile: req.body?.output_file ?? null }));
   app.put('/stop_now', doc('/stop_now', 'PUT'), () => run({ kind: 'stop_now' }));
 
   app.get('/stop', doc('/stop', 'GET'), async (): Promise<OkReply> => {

@@ -334,7 +334,10 @@ export class SwissFelFile {
     const rows = this.rowCount;
     const steps: (() => void)[] = [];
     for (const ch of this.channels.values()) {
-      steps.push(() => ch.flush(), () => ch.setRows(rows));
+      steps.push(
+        () => ch.flush(),
+        () => ch.setRows(rows),
+      );
     }
     steps.push(
       () => this.file.flush(),

@@ -7,11 +7,7 @@ import { packageRoot } from '../../src/native/addon.js';
 import type { Compression } from '../../src/bsread/index.js';
 
 /** The decoded value of one channel, as the fixtures write it (see test/fixtures/README.md). */
-export type FixtureValue =
-  | number
-  | string
-  | null
-  | { dtype: string; shape: number[]; values: (number | string)[] };
+export type FixtureValue = number | string | null | { dtype: string; shape: number[]; values: (number | string)[] };
 
 export interface FixtureExpected {
   pulse_id: number;

@@ -157,7 +157,13 @@ export const MUTATIONS: readonly MutationSpec[] = [
   // --- frame 0: both layers ---
   { name: 'main_truncated', layer: 'main', kinds: ['bad_json'], weight: 3, apply: (c) => withFrame(c, 0, c.frames[0]!.subarray(0, c.rng.int(0, c.frames[0]!.length - 1))) },
   { name: 'main_garbage', layer: 'main', kinds: ['bad_json'], weight: 2, apply: (c) => withFrame(c, 0, garbage(c)) },
-  { name: 'main_not_object', layer: 'main', kinds: ['bad_json'], weight: 2, apply: (c) => withFrame(c, 0, Buffer.from(c.rng.pick(['[]', '42', 'null', '"bsr_m-1.1"', 'true', '[{"htype":"bsr_m-1.1"}]']))) },
+  {
+    name: 'main_not_object',
+    layer: 'main',
+    kinds: ['bad_json'],
+    weight: 2,
+    apply: (c) => withFrame(c, 0, Buffer.from(c.rng.pick(['[]', '42', 'null', '"bsr_m-1.1"', 'true', '[{"htype":"bsr_m-1.1"}]']))),
+  },
   { name: 'main_deep_unclosed', layer: 'main', kinds: ['bad_json'], weight: 1, apply: (c) => withFrame(c, 0, Buffer.from('['.repeat(c.rng.int(1000, 100_000)))) },
   { name: 'main_deep_array', layer: 'main', kinds: ['bad_json'], weight: 1, apply: (c) => withFrame(c, 0, Buffer.from(deep(c.rng.int(1000, 100_000)))) },
   { name: 'main_no_htype', layer: 'main', kinds: ['bad_htype'], weight: 1, apply: (c) => withMain(c, {}, ['htype']) },
@@ -166,13 +172,37 @@ export const MUTATIONS: readonly MutationSpec[] = [
   { name: 'main_pulse_id_string', layer: 'main', kinds: ['bad_field'], weight: 2, apply: (c) => withMain(c, { pulse_id: String(c.pulseId) }) },
   { name: 'main_pulse_id_negative', layer: 'main', kinds: ['bad_field'], weight: 2, apply: (c) => withMain(c, { pulse_id: -c.rng.int(1, 2 ** 31) }) },
   { name: 'main_pulse_id_float', layer: 'main', kinds: ['bad_field'], weight: 1, apply: (c) => withMain(c, { pulse_id: c.pulseId + 0.5 }) },
-  { name: 'main_pulse_id_huge', layer: 'main', kinds: ['bad_field'], weight: 1, apply: (c) => withRawMain(c, 'pulse_id', c.rng.pick(['1152921504606846976', '1e300', '18446744073709551615'])) },
+  {
+    name: 'main_pulse_id_huge',
+    layer: 'main',
+    kinds: ['bad_field'],
+    weight: 1,
+    apply: (c) => withRawMain(c, 'pulse_id', c.rng.pick(['1152921504606846976', '1e300', '18446744073709551615'])),
+  },
   { name: 'main_pulse_id_nan', layer: 'main', kinds: ['bad_json'], weight: 1, apply: (c) => withRawMain(c, 'pulse_id', c.rng.pick(['NaN', 'Infinity', '-Infinity'])) },
-  { name: 'main_timestamp_nan', layer: 'main', kinds: ['bad_json'], weight: 2, apply: (c) => withRawMain(c, 'global_timestamp', c.rng.pick(['{"sec": NaN, "ns": 0}', '{"sec": 1, "ns": NaN}', 'NaN'])) },
-  { name: 'main_timestamp_wrong_type', layer: 'main', kinds: ['bad_field'], weight: 2, apply: (c) => withMain(c, { global_timestamp: c.rng.pick([5, 'now', [1, 2], { sec: 'x', ns: 0 }, { sec: 1.5, ns: 0 }, { sec: 1, ns: 'x' }]) }) },
+  {
+    name: 'main_timestamp_nan',
+    layer: 'main',
+    kinds: ['bad_json'],
+    weight: 2,
+    apply: (c) => withRawMain(c, 'global_timestamp', c.rng.pick(['{"sec": NaN, "ns": 0}', '{"sec": 1, "ns": NaN}', 'NaN'])),
+  },
+  {
+    name: 'main_timestamp_wrong_type',
+    layer: 'main',
+    kinds: ['bad_field'],
+    weight: 2,
+    apply: (c) => withMain(c, { global_timestamp: c.rng.pick([5, 'now', [1, 2], { sec: 'x', ns: 0 }, { sec: 1.5, ns: 0 }, { sec: 1, ns: 'x' }]) }),
+  },
   { name: 'main_no_hash', layer: 'main', kinds: ['missing_field'], weight: 1, apply: (c) => withMain(c, {}, ['hash']) },
   { name: 'main_hash_number', layer: 'main', kinds: ['bad_field'], weight: 1, apply: (c) => withMain(c, { hash: 12345 }) },
-  { name: 'main_dh_compression_unknown', layer: 'main', kinds: ['unknown_compression'], weight: 1, apply: (c) => withMain(c, { dh_compression: c.rng.pick(['zstd', 'LZ4X', 'gzip']) }) },
+  {
+    name: 'main_dh_compression_unknown',
+    layer: 'main',
+    kinds: ['unknown_compression'],
+    weight: 1,
+    apply: (c) => withMain(c, { dh_compression: c.rng.pick(['zstd', 'LZ4X', 'gzip']) }),
+  },
   { name: 'main_dh_compression_number', layer: 'main', kinds: ['bad_field'], weight: 1, apply: (c) => withMain(c, { dh_compression: 3 }) },
   { name: 'frames_only_main', layer: 'main', kinds: ['frame_count'], weight: 1, apply: (c) => [c.frames[0]!] },
   { name: 'frames_one_missing', layer: 'main', kinds: ['frame_count'], weight: 2, apply: (c) => c.frames.slice(0, -1) },
@@ -220,15 +250,70 @@ export const MUTATIONS: readonly MutationSpec[] = [
       return withDataHeader(c, J(dh));
     },
   },
-  { name: 'dh_claims_compression', layer: 'message', kinds: ['decompress'], weight: 2, apply: (c) => withDataHeader(c, c.frames[1]!, { dh_compression: c.rng.pick(['bitshuffle_lz4', 'lz4']) }) },
+  {
+    name: 'dh_claims_compression',
+    layer: 'message',
+    kinds: ['decompress'],
+    weight: 2,
+    apply: (c) => withDataHeader(c, c.frames[1]!, { dh_compression: c.rng.pick(['bitshuffle_lz4', 'lz4']) }),
+  },
   // --- one channel: the row is written with that channel missing ---
-  { name: 'ch_unknown_type', layer: 'channel', channel: 'SCALAR', kinds: ['unknown_type'], weight: 1, apply: (c) => withChannelEntry(c, 'SCALAR', { type: c.rng.pick(['complex128', 'float16', '']) }) },
-  { name: 'ch_unknown_compression', layer: 'channel', channel: 'PAIR', kinds: ['unknown_compression'], weight: 1, apply: (c) => withChannelEntry(c, 'PAIR', { compression: 'zstd' }) },
-  { name: 'ch_bad_shape', layer: 'channel', channel: 'PAIR', kinds: ['bad_field'], weight: 2, apply: (c) => withChannelEntry(c, 'PAIR', { shape: c.rng.pick([[-1], 'x', [1.5], [2 ** 53], [1e300], new Array(40).fill(1)]) }) },
-  { name: 'ch_bad_modulo', layer: 'channel', channel: 'SCALAR', kinds: ['bad_field'], weight: 1, apply: (c) => withChannelEntry(c, 'SCALAR', { modulo: c.rng.pick([0, -3, 'x', 1.5]) }) },
-  { name: 'val_scalar_truncated', layer: 'channel', channel: 'SCALAR', kinds: ['size_mismatch'], weight: 2, apply: (c) => withFrame(c, valueFrame('SCALAR'), c.frames[valueFrame('SCALAR')]!.subarray(0, c.rng.int(1, 7))) },
-  { name: 'val_scalar_extended', layer: 'channel', channel: 'SCALAR', kinds: ['size_mismatch'], weight: 1, apply: (c) => withFrame(c, valueFrame('SCALAR'), Buffer.concat([c.frames[valueFrame('SCALAR')]!, c.rng.bytes(c.rng.int(1, 64))])) },
-  { name: 'val_pair_truncated', layer: 'channel', channel: 'PAIR', kinds: ['size_mismatch'], weight: 1, apply: (c) => withFrame(c, valueFrame('PAIR'), c.frames[valueFrame('PAIR')]!.subarray(0, c.rng.int(1, 7))) },
+  {
+    name: 'ch_unknown_type',
+    layer: 'channel',
+    channel: 'SCALAR',
+    kinds: ['unknown_type'],
+    weight: 1,
+    apply: (c) => withChannelEntry(c, 'SCALAR', { type: c.rng.pick(['complex128', 'float16', '']) }),
+  },
+  {
+    name: 'ch_unknown_compression',
+    layer: 'channel',
+    channel: 'PAIR',
+    kinds: ['unknown_compression'],
+    weight: 1,
+    apply: (c) => withChannelEntry(c, 'PAIR', { compression: 'zstd' }),
+  },
+  {
+    name: 'ch_bad_shape',
+    layer: 'channel',
+    channel: 'PAIR',
+    kinds: ['bad_field'],
+    weight: 2,
+    apply: (c) => withChannelEntry(c, 'PAIR', { shape: c.rng.pick([[-1], 'x', [1.5], [2 ** 53], [1e300], new Array(40).fill(1)]) }),
+  },
+  {
+    name: 'ch_bad_modulo',
+    layer: 'channel',
+    channel: 'SCALAR',
+    kinds: ['bad_field'],
+    weight: 1,
+    apply: (c) => withChannelEntry(c, 'SCALAR', { modulo: c.rng.pick([0, -3, 'x', 1.5]) }),
+  },
+  {
+    name: 'val_scalar_truncated',
+    layer: 'channel',
+    channel: 'SCALAR',
+    kinds: ['size_mismatch'],
+    weight: 2,
+    apply: (c) => withFrame(c, valueFrame('SCALAR'), c.frames[valueFrame('SCALAR')]!.subarray(0, c.rng.int(1, 7))),
+  },
+  {
+    name: 'val_scalar_extended',
+    layer: 'channel',
+    channel: 'SCALAR',
+    kinds: ['size_mismatch'],
+    weight: 1,
+    apply: (c) => withFrame(c, valueFrame('SCALAR'), Buffer.concat([c.frames[valueFrame('SCALAR')]!, c.rng.bytes(c.rng.int(1, 64))])),
+  },
+  {
+    name: 'val_pair_truncated',
+    layer: 'channel',
+    channel: 'PAIR',
+    kinds: ['size_mismatch'],
+    weight: 1,
+    apply: (c) => withFrame(c, valueFrame('PAIR'), c.frames[valueFrame('PAIR')]!.subarray(0, c.rng.int(1, 7))),
+  },
   {
     name: 'val_bitshuffle_lying_size',
     layer: 'channel',
@@ -242,7 +327,14 @@ export const MUTATIONS: readonly MutationSpec[] = [
       return withFrame(c, valueFrame('IMG'), f);
     },
   },
-  { name: 'val_bitshuffle_no_header', layer: 'channel', channel: 'IMG', kinds: ['decompress', 'size_mismatch'], weight: 1, apply: (c) => withFrame(c, valueFrame('IMG'), c.frames[valueFrame('IMG')]!.subarray(0, c.rng.int(1, 11))) },
+  {
+    name: 'val_bitshuffle_no_header',
+    layer: 'channel',
+    channel: 'IMG',
+    kinds: ['decompress', 'size_mismatch'],
+    weight: 1,
+    apply: (c) => withFrame(c, valueFrame('IMG'), c.frames[valueFrame('IMG')]!.subarray(0, c.rng.int(1, 11))),
+  },
   {
     name: 'val_lz4_lying_size',
     layer: 'channel',
@@ -255,7 +347,14 @@ export const MUTATIONS: readonly MutationSpec[] = [
       return withFrame(c, valueFrame('LZ'), f);
     },
   },
-  { name: 'val_text_bad_utf8', layer: 'channel', channel: 'TEXT', kinds: ['bad_field'], weight: 1, apply: (c) => withFrame(c, valueFrame('TEXT'), Buffer.from([0x70, 0xff, 0xfe, 0x31])) },
+  {
+    name: 'val_text_bad_utf8',
+    layer: 'channel',
+    channel: 'TEXT',
+    kinds: ['bad_field'],
+    weight: 1,
+    apply: (c) => withFrame(c, valueFrame('TEXT'), Buffer.from([0x70, 0xff, 0xfe, 0x31])),
+  },
   // --- a later copy of an earlier pulse id (fuzzPlan picks the id): discarded, counted ---
   { name: 'repeat_changed', layer: 'repeat', kinds: [], weight: 2, apply: (c) => withFrame(c, valueFrame('TEXT'), Buffer.from('dup')) },
   {
@@ -269,14 +368,27 @@ export const MUTATIONS: readonly MutationSpec[] = [
       return withFrame(c, valueFrame('IMG'), f);
     },
   },
-  { name: 'val_lz4_truncated', layer: 'channel', channel: 'LZ', kinds: ['decompress', 'size_mismatch'], weight: 1, apply: (c) => withFrame(c, valueFrame('LZ'), c.frames[valueFrame('LZ')]!.subarray(0, c.rng.int(1, c.frames[valueFrame('LZ')]!.length - 1))) },
+  {
+    name: 'val_lz4_truncated',
+    layer: 'channel',
+    channel: 'LZ',
+    kinds: ['decompress', 'size_mismatch'],
+    weight: 1,
+    apply: (c) => withFrame(c, valueFrame('LZ'), c.frames[valueFrame('LZ')]!.subarray(0, c.rng.int(1, c.frames[valueFrame('LZ')]!.length - 1))),
+  },
   // --- valid by the protocol: written ---
   { name: 'good_wrong_hash', layer: 'good', kinds: [], weight: 2, apply: (c) => withMain(c, { hash: c.rng.hex32() }) },
   { name: 'good_empty_hash', layer: 'good', kinds: [], weight: 1, apply: (c) => withMain(c, { hash: '' }) },
   { name: 'good_deep_extra_json', layer: 'good', kinds: [], weight: 1, apply: (c) => withRawMain(c, 'x_nested', deep(c.rng.int(100, 20_000))) },
   { name: 'good_bad_timestamp_frame', layer: 'good', kinds: [], weight: 1, apply: (c) => withFrame(c, 3 + 2 * c.rng.int(0, 4), c.rng.bytes(c.rng.pick([1, 5, 15, 17, 100]))) },
   { name: 'good_huge_string', layer: 'good', kinds: [], weight: 0.3, apply: (c) => goodMessage(c.pulseId, 'x'.repeat(c.rng.int(64 * 1024, 1024 * 1024))) },
-  { name: 'good_missing_value', layer: 'good', kinds: [], channel: 'PAIR', weight: 1, apply: (c) => {
+  {
+    name: 'good_missing_value',
+    layer: 'good',
+    kinds: [],
+    channel: 'PAIR',
+    weight: 1,
+    apply: (c) => {
       const f = [...c.frames];
       f[valueFrame('PAIR')] = Buffer.alloc(0);
       f[valueFrame('PAIR') + 1] = Buffer.alloc(0);

@@ -23,14 +23,18 @@ function message(pulseId: number): Buffer[] {
   });
 }
 
-test('bsread receive --json prints each message in the fixtures\' value format', async () => {
+test("bsread receive --json prints each message in the fixtures' value format", async () => {
   const sender = await StreamSender.bind({ address: 'tcp://127.0.0.1:0', highWaterMark: 100 });
   try {
     const rx = startProgram('bsread', ['receive', '-s', sender.endpoint, '-n', '3', '--json']);
     // PUSH blocks until the receiver connects, so nothing is lost before it is up.
     for (let p = 10; p < 13; p++) await sender.send(message(p));
     assert.equal(await rx.exited, 0, rx.stderr());
-    const lines = rx.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = rx
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines.length, 3);
     assert.deepEqual(lines[1], {
       pulse_id: 11,
@@ -43,7 +47,10 @@ test('bsread receive --json prints each message in the fixtures\' value format',
         GONE: { value: null, timestamp: null },
       },
     });
-    assert.deepEqual(lines.map((l) => l.pulse_id), [10, 11, 12]);
+    assert.deepEqual(
+      lines.map((l) => l.pulse_id),
+      [10, 11, 12],
+    );
   } finally {
     sender.close();
   }

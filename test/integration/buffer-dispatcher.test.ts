@@ -63,10 +63,13 @@ async function testDispatcher(reply?: (res: import('node:http').ServerResponse) 
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
+  closers.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   d.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/sf-databuffer`;
   return d;
 }

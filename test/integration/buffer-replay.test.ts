@@ -71,7 +71,10 @@ test('two consumers from different past pulse ids each get their full range at 1
   const fromA = newest - 80;
   const fromB = newest - 40;
   const [a, b] = await Promise.all([openReplay(info, fromA), openReplay(info, fromB)]);
-  closers.push(() => a.release(), () => b.release());
+  closers.push(
+    () => a.release(),
+    () => b.release(),
+  );
   assert.equal(a.gap, 0);
   assert.equal(a.firstPulseId, fromA);
   assert.equal(b.firstPulseId, fromB);
@@ -108,10 +111,14 @@ test('a consumer that stops reading: intake continues, memory stays bounded, dro
   closers.push(() => stuck.release());
   await stuck.receiver.receive(); // read one, then stop reading
   const before = (await bufferStatus(status)).input.received;
-  const s = await waitFor('drops for the stuck consumer', async () => {
-    const x = await bufferStatus(status);
-    return x.replay.consumers[0]!.dropped > 0 && x.input.received > before + 500 ? x : null;
-  }, 30_000);
+  const s = await waitFor(
+    'drops for the stuck consumer',
+    async () => {
+      const x = await bufferStatus(status);
+      return x.replay.consumers[0]!.dropped > 0 && x.input.received > before + 500 ? x : null;
+    },
+    30_000,
+  );
   assert.ok(s.buffer.depth <= 50);
   assert.ok(s.replay.consumers[0]!.queue_depth <= 50);
   // A live consumer opened now still gets contiguous data.

@@ -55,14 +55,20 @@ test('POST /stream (push_pull) gives exactly the requested channels, 10 Hz chann
     const expected = selectChannels(d.catalogue, requests);
     let tenHz = 0;
     for (const m of messages) {
-      assert.deepEqual(m.channels.map((c) => c.name), requests.map((q) => q.name));
+      assert.deepEqual(
+        m.channels.map((c) => c.name),
+        requests.map((q) => q.name),
+      );
       assert.equal(m.isPresent(1), m.pulseId % 10 === 0, `pulse ${m.pulseId}`);
       if (m.isPresent(1)) tenHz++;
       assert.deepEqual(messageToJson(m), predictMessage(expected, m.pulseId));
     }
     assert.ok(tenHz >= 2, `10 Hz channel seen ${tenHz} times in 25 pulses`);
     const streams = (await (await fetch(`${base}/streams`)).json()) as { stream: string }[];
-    assert.deepEqual(streams.map((s) => s.stream), [stream]);
+    assert.deepEqual(
+      streams.map((s) => s.stream),
+      [stream],
+    );
   }));
 
 test('pub_sub is the default; a stream of only a 10 Hz channel sends only every 10th pulse', () =>

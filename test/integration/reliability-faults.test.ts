@@ -231,7 +231,12 @@ test('REST, status, output and replay ports listen on 127.0.0.1 only by default;
   const b = await startBuffer([src.endpoint, '-o', String(out), '--status_port', String(status)]);
   const wide = await startWriter(src.endpoint, '/dev/null', ['--rest_host', '0.0.0.0']);
   try {
-    for (const [what, port] of [['writer REST', w.port], ['buffer status', status], ['buffer output', out], ['buffer replay', out + 1]] as const) {
+    for (const [what, port] of [
+      ['writer REST', w.port],
+      ['buffer status', status],
+      ['buffer output', out],
+      ['buffer replay', out + 1],
+    ] as const) {
       assert.equal(await accepts('127.0.0.1', port), true, `${what} ${port} answers on 127.0.0.1`);
       assert.equal(await accepts('127.0.0.2', port), false, `${what} ${port} must not listen beyond 127.0.0.1`);
     }
@@ -244,7 +249,10 @@ test('REST, status, output and replay ports listen on 127.0.0.1 only by default;
 });
 
 function hazardMessage(pulseId: number, imgShape: number[], corruptBlock: boolean): Buffer[] {
-  const defs = [resolveChannelDef({ name: 'SCALAR', type: 'float64', shape: [1] }), resolveChannelDef({ name: 'IMG', type: 'uint16', shape: imgShape, compression: 'bitshuffle_lz4' })];
+  const defs = [
+    resolveChannelDef({ name: 'SCALAR', type: 'float64', shape: [1] }),
+    resolveChannelDef({ name: 'IMG', type: 'uint16', shape: imgShape, compression: 'bitshuffle_lz4' }),
+  ];
   const img = new Uint16Array(128).map((_, i) => i + pulseId);
   const frames = encodeMessage({
     pulseId,

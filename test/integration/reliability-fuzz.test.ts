@@ -137,100 +137,111 @@ function checkFile(name: string, f: FileView, e: FuzzExpectation): void {
   assert.equal(f.attrs['rows_written'], e.rows, `${name}: rows_written attribute`);
 }
 
-test(`fuzz: ${COUNT} messages (seed ${SEED}) into a buffer and two writers: nothing crashes, every bad message counted by kind, every good row in the files`, { timeout: Math.max(180_000, COUNT * 20) }, async () => {
-  const plan = fuzzPlan(SEED, COUNT, FIRST_PULSE);
-  const e = expectationOf(plan);
-  const last = plan[plan.length - 1]!;
-  assert.equal(last.mutation, null);
+test(
+  `fuzz: ${COUNT} messages (seed ${SEED}) into a buffer and two writers: nothing crashes, every bad message counted by kind, every good row in the files`,
+  { timeout: Math.max(180_000, COUNT * 20) },
+  async () => {
+    const plan = fuzzPlan(SEED, COUNT, FIRST_PULSE);
+    const e = expectationOf(plan);
+    const last = plan[plan.length - 1]!;
+    assert.equal(last.mutation, null);
 
-  const srcA = await StreamSender.bind({ address: 'tcp://127.0.0.1:0', mode: 'push', highWaterMark: 1000 });
-  const srcB = await StreamSender.bind({ address: 'tcp://127.0.0.1:0', mode: 'push', highWaterMark: 1000 });
-  senders.push(srcA, srcB);
-  const out = await freePort();
-  const statusPort = await freePort();
-  const buffer = await startBuffer([srcB.endpoint, '-o', String(out), '-b', '5000', '--status_port', String(statusPort), '--analyzer']);
-  const pathA = join(dir, 'direct.h5');
-  const pathB = join(dir, 'via-buffer.h5');
-  const wA = await startWriter(srcA.endpoint, pathA);
-  const wB = await startWriter(`tcp://127.0.0.1:${out}`, pathB);
-  for (const w of [wA, wB]) {
-    assert.equal((await w.call('POST', '/parameters', JSON.stringify(PARAMETERS))).state, 'ok');
-    assert.equal((await w.call('PUT', `/stop_pulse_id/${e.lastPulseId}`)).state, 'ok');
-    const r = await w.call('PUT', `/start_pulse_id/${e.firstPulseId}`);
-    assert.equal(r.state, 'ok', r.status);
-  }
-  const stB0 = await stats(wB);
-  assert.equal((await wB.call('GET', '/statistics'))['statistics'] && stB0.messages_received, 0);
-
-  // Messages writer B can get: everything that passes the buffer and is in the replayed range.
-  const reachesB = (i: number): boolean => {
-    const m = plan[i]!.mutation;
-    return m === null || m.layer === 'message' || m.layer === 'channel' || m.layer === 'good' || m.layer === 'repeat';
-  };
-  const pids = { buffer: buffer.child.pid!, writerA: wA.proc.child.pid!, writerB: wB.proc.child.pid! };
-  const rss: Record<string, { at20: number; end: number }> = {};
-  let toB = 0;
-  const started = Date.now();
-  for (let i = 0; i < plan.length - 1; i++) {
-    const frames = buildFrames(plan[i]!);
-    await srcA.send(frames);
-    await srcB.send(frames);
-    if (reachesB(i)) toB++;
-    if (i % 500 === 499) {
-      // Bounded lag behind the buffer, so its per-consumer queue (-b 5000) never overflows.
-      const want = toB - 1500;
-      await waitFor(`writer B to keep up (${want})`, async () => (await stats(wB)).messages_received >= want, 60_000, 50);
+    const srcA = await StreamSender.bind({ address: 'tcp://127.0.0.1:0', mode: 'push', highWaterMark: 1000 });
+    const srcB = await StreamSender.bind({ address: 'tcp://127.0.0.1:0', mode: 'push', highWaterMark: 1000 });
+    senders.push(srcA, srcB);
+    const out = await freePort();
+    const statusPort = await freePort();
+    const buffer = await startBuffer([srcB.endpoint, '-o', String(out), '-b', '5000', '--status_port', String(statusPort), '--analyzer']);
+    const pathA = join(dir, 'direct.h5');
+    const pathB = join(dir, 'via-buffer.h5');
+    const wA = await startWriter(srcA.endpoint, pathA);
+    const wB = await startWriter(`tcp://127.0.0.1:${out}`, pathB);
+    for (const w of [wA, wB]) {
+      assert.equal((await w.call('POST', '/parameters', JSON.stringify(PARAMETERS))).state, 'ok');
+      assert.equal((await w.call('PUT', `/stop_pulse_id/${e.lastPulseId}`)).state, 'ok');
+      const r = await w.call('PUT', `/start_pulse_id/${e.firstPulseId}`);
+      assert.equal(r.state, 'ok', r.status);
     }
-    if (i === Math.floor(plan.length / 5)) for (const [k, pid] of Object.entries(pids)) rss[k] = { at20: rssKb(pid), end: NaN };
-  }
-  const sentButLast = plan.length - 1;
-  await waitFor('buffer took everything', async () => (await bufferStatus(statusPort)).input.received === sentButLast, 60_000, 50);
-  await waitFor('writer A received everything', async () => (await stats(wA)).messages_received === sentButLast, 60_000, 50);
-  await waitFor('writer B received everything', async () => (await stats(wB)).messages_received === toB, 60_000, 50);
-  for (const [k, pid] of Object.entries(pids)) rss[k]!.end = rssKb(pid);
-  const seconds = (Date.now() - started) / 1000;
+    const stB0 = await stats(wB);
+    assert.equal((await wB.call('GET', '/statistics'))['statistics'] && stB0.messages_received, 0);
 
-  const bs = (await bufferStatus(statusPort)) as unknown as { input: { malformed: Record<string, number>; not_data: number; received: number } };
-  const sA = await stats(wA);
-  const sB = await stats(wB);
-  const problems: string[] = [];
-  const bufBounds = { total: Object.values(e.bufferMalformed).reduce((a, b) => a + b, 0), min: e.bufferMalformed, max: e.bufferMalformed };
-  problems.push(...checkKinds('buffer malformed', bs.input.malformed, bufBounds));
-  if (bs.input.not_data !== e.bufferNotData) problems.push(`buffer not_data ${bs.input.not_data}, expected ${e.bufferNotData}`);
-  problems.push(...checkKinds('writer A malformed', sA.malformed, e.writerMalformedDirect));
-  problems.push(...checkKinds('writer B malformed', sB.malformed, e.writerMalformedViaBuffer));
-  problems.push(...checkKinds('writer A channel_errors', sA.channel_errors, e.channelErrors));
-  problems.push(...checkKinds('writer B channel_errors', sB.channel_errors, e.channelErrors));
-  if (sA.control_messages !== e.layers.control) problems.push(`writer A control_messages ${sA.control_messages}, expected ${e.layers.control}`);
-  for (const [w, st] of [['A', sA], ['B', sB]] as const) {
-    if (st.discarded_repeated !== e.layers.repeat) problems.push(`writer ${w} discarded_repeated ${st.discarded_repeated}, expected ${e.layers.repeat}`);
-  }
-  if (sA.discarded_before_start !== e.layers.early) problems.push(`writer A discarded_before_start ${sA.discarded_before_start}, expected ${e.layers.early}`);
-  if (sA.messages_written !== e.rows - 1 || sB.messages_written !== e.rows - 1) problems.push(`written A ${sA.messages_written} B ${sB.messages_written}, expected ${e.rows - 1}`);
-  for (const [k, r] of Object.entries(rss)) if (!(r.end - r.at20 <= RSS_GROWTH_LIMIT_KB)) problems.push(`${k} RSS grew from ${r.at20} kB to ${r.end} kB`);
-  const report = {
-    seed: SEED,
-    sent: e.sent,
-    seconds,
-    layers: e.layers,
-    rows: e.rows,
-    buffer: bs.input.malformed,
-    writerA: { malformed: sA.malformed, channel_errors: sA.channel_errors },
-    writerB: { malformed: sB.malformed, channel_errors: sB.channel_errors },
-    rss_kb: rss,
-  };
-  console.log(`# fuzz result ${JSON.stringify(report)}`);
-  assert.deepEqual(problems, [], JSON.stringify(report));
+    // Messages writer B can get: everything that passes the buffer and is in the replayed range.
+    const reachesB = (i: number): boolean => {
+      const m = plan[i]!.mutation;
+      return m === null || m.layer === 'message' || m.layer === 'channel' || m.layer === 'good' || m.layer === 'repeat';
+    };
+    const pids = { buffer: buffer.child.pid!, writerA: wA.proc.child.pid!, writerB: wB.proc.child.pid! };
+    const rss: Record<string, { at20: number; end: number }> = {};
+    let toB = 0;
+    const started = Date.now();
+    for (let i = 0; i < plan.length - 1; i++) {
+      const frames = buildFrames(plan[i]!);
+      await srcA.send(frames);
+      await srcB.send(frames);
+      if (reachesB(i)) toB++;
+      if (i % 500 === 499) {
+        // Bounded lag behind the buffer, so its per-consumer queue (-b 5000) never overflows.
+        const want = toB - 1500;
+        await waitFor(`writer B to keep up (${want})`, async () => (await stats(wB)).messages_received >= want, 60_000, 50);
+      }
+      if (i === Math.floor(plan.length / 5)) for (const [k, pid] of Object.entries(pids)) rss[k] = { at20: rssKb(pid), end: NaN };
+    }
+    const sentButLast = plan.length - 1;
+    await waitFor('buffer took everything', async () => (await bufferStatus(statusPort)).input.received === sentButLast, 60_000, 50);
+    await waitFor('writer A received everything', async () => (await stats(wA)).messages_received === sentButLast, 60_000, 50);
+    await waitFor('writer B received everything', async () => (await stats(wB)).messages_received === toB, 60_000, 50);
+    for (const [k, pid] of Object.entries(pids)) rss[k]!.end = rssKb(pid);
+    const seconds = (Date.now() - started) / 1000;
 
-  // The last good message completes both ranges: single-use writers exit 0.
-  const lastFrames = buildFrames(last);
-  await srcA.send(lastFrames);
-  await srcB.send(lastFrames);
-  assert.equal(await wA.proc.exited, 0, wA.proc.stderr().slice(-2000));
-  assert.equal(await wB.proc.exited, 0, wB.proc.stderr().slice(-2000));
-  assert.equal(buffer.child.exitCode, null, 'the buffer is still running');
-  for (const [name, path] of [['writer A (direct)', pathA], ['writer B (via buffer)', pathB]] as const) {
-    checkFile(name, await h5py<FileView>(path, READ), e);
-  }
-  assert.equal(await buffer.stop('SIGTERM'), 0);
-});
+    const bs = (await bufferStatus(statusPort)) as unknown as { input: { malformed: Record<string, number>; not_data: number; received: number } };
+    const sA = await stats(wA);
+    const sB = await stats(wB);
+    const problems: string[] = [];
+    const bufBounds = { total: Object.values(e.bufferMalformed).reduce((a, b) => a + b, 0), min: e.bufferMalformed, max: e.bufferMalformed };
+    problems.push(...checkKinds('buffer malformed', bs.input.malformed, bufBounds));
+    if (bs.input.not_data !== e.bufferNotData) problems.push(`buffer not_data ${bs.input.not_data}, expected ${e.bufferNotData}`);
+    problems.push(...checkKinds('writer A malformed', sA.malformed, e.writerMalformedDirect));
+    problems.push(...checkKinds('writer B malformed', sB.malformed, e.writerMalformedViaBuffer));
+    problems.push(...checkKinds('writer A channel_errors', sA.channel_errors, e.channelErrors));
+    problems.push(...checkKinds('writer B channel_errors', sB.channel_errors, e.channelErrors));
+    if (sA.control_messages !== e.layers.control) problems.push(`writer A control_messages ${sA.control_messages}, expected ${e.layers.control}`);
+    for (const [w, st] of [
+      ['A', sA],
+      ['B', sB],
+    ] as const) {
+      if (st.discarded_repeated !== e.layers.repeat) problems.push(`writer ${w} discarded_repeated ${st.discarded_repeated}, expected ${e.layers.repeat}`);
+    }
+    if (sA.discarded_before_start !== e.layers.early) problems.push(`writer A discarded_before_start ${sA.discarded_before_start}, expected ${e.layers.early}`);
+    if (sA.messages_written !== e.rows - 1 || sB.messages_written !== e.rows - 1)
+      problems.push(`written A ${sA.messages_written} B ${sB.messages_written}, expected ${e.rows - 1}`);
+    for (const [k, r] of Object.entries(rss)) if (!(r.end - r.at20 <= RSS_GROWTH_LIMIT_KB)) problems.push(`${k} RSS grew from ${r.at20} kB to ${r.end} kB`);
+    const report = {
+      seed: SEED,
+      sent: e.sent,
+      seconds,
+      layers: e.layers,
+      rows: e.rows,
+      buffer: bs.input.malformed,
+      writerA: { malformed: sA.malformed, channel_errors: sA.channel_errors },
+      writerB: { malformed: sB.malformed, channel_errors: sB.channel_errors },
+      rss_kb: rss,
+    };
+    console.log(`# fuzz result ${JSON.stringify(report)}`);
+    assert.deepEqual(problems, [], JSON.stringify(report));
+
+    // The last good message completes both ranges: single-use writers exit 0.
+    const lastFrames = buildFrames(last);
+    await srcA.send(lastFrames);
+    await srcB.send(lastFrames);
+    assert.equal(await wA.proc.exited, 0, wA.proc.stderr().slice(-2000));
+    assert.equal(await wB.proc.exited, 0, wB.proc.stderr().slice(-2000));
+    assert.equal(buffer.child.exitCode, null, 'the buffer is still running');
+    for (const [name, path] of [
+      ['writer A (direct)', pathA],
+      ['writer B (via buffer)', pathB],
+    ] as const) {
+      checkFile(name, await h5py<FileView>(path, READ), e);
+    }
+    assert.equal(await buffer.stop('SIGTERM'), 0);
+  },
+);

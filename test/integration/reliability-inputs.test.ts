@@ -77,18 +77,30 @@ test('garbage channels files: binary, empty, NUL bytes, JSON with wrong types â†
 test('garbage dispatcher replies: HTML, huge body, wrong content type, stream address not tcp, wrong types â†’ clear error, exit 1', async () => {
   const channels = file('ok.txt', 'SAR-A\nSAR-B\n');
   const replies: [string, (res: ServerResponse) => void, RegExp][] = [
-    ['html', (res) => {
-      res.setHeader('content-type', 'text/html');
-      res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
-    }, /dispatcher/],
-    ['huge', (res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end('{"stream": "tcp://127.0.0.1:1", "pad": "' + 'x'.repeat(64 * 1024 * 1024) + '"');
-    }, /dispatcher/],
-    ['wrong content type but JSON', (res) => {
-      res.setHeader('content-type', 'image/png');
-      res.end('\x89PNG\r\n\x1a\n');
-    }, /dispatcher/],
+    [
+      'html',
+      (res) => {
+        res.setHeader('content-type', 'text/html');
+        res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+      },
+      /dispatcher/,
+    ],
+    [
+      'huge',
+      (res) => {
+        res.setHeader('content-type', 'application/json');
+        res.end('{"stream": "tcp://127.0.0.1:1", "pad": "' + 'x'.repeat(64 * 1024 * 1024) + '"');
+      },
+      /dispatcher/,
+    ],
+    [
+      'wrong content type but JSON',
+      (res) => {
+        res.setHeader('content-type', 'image/png');
+        res.end('\x89PNG\r\n\x1a\n');
+      },
+      /dispatcher/,
+    ],
     ['ipc stream', (res) => res.end('{"stream": "ipc:///tmp/x"}'), /dispatcher|stream|tcp/],
     ['http stream', (res) => res.end('{"stream": "http://127.0.0.1:80"}'), /dispatcher|stream|tcp/],
     ['no port', (res) => res.end('{"stream": "tcp://127.0.0.1"}'), /dispatcher|stream|tcp/],
@@ -97,11 +109,15 @@ test('garbage dispatcher replies: HTML, huge body, wrong content type, stream ad
     ['array', (res) => res.end('[{"stream": "tcp://127.0.0.1:1"}]'), /dispatcher/],
     ['null', (res) => res.end('null'), /dispatcher/],
     ['empty 200', (res) => res.end(''), /dispatcher/],
-    ['redirect loop', (res) => {
-      res.statusCode = 302;
-      res.setHeader('location', '/sf/stream');
-      res.end();
-    }, /dispatcher/],
+    [
+      'redirect loop',
+      (res) => {
+        res.statusCode = 302;
+        res.setHeader('location', '/sf/stream');
+        res.end();
+      },
+      /dispatcher/,
+    ],
   ];
   for (const [what, reply, pattern] of replies) {
     const url = await dispatcher((_q, res) => reply(res));

@@ -32,8 +32,50 @@ function raw(port: number, method: string, path: string, body: Buffer | null, co
   });
 }
 
-const IDS = ['99999999999999999999999999', '9007199254740993', '-1', '-0', '1.5', '1e5', '0x10', ' 7', '7 ', '%00', '..%2F..%2Fetc%2Fpasswd', '../../etc/passwd', '%E2%82%AC', 'ünïcødé', '😀', 'NaN', 'Infinity', '', '%20', '1/2', '12abc', '+3', '٣'];
-const PATHS = ['/start_pulse_id/', '/stop_pulse_id/', '/status', '/statistics', '/parameters', '/start_now', '/stop_now', '/', '/../status', '//status', '/status/..', '/STATUS', '/start_pulse_id', '/start_pulse_id/1/2', '/%2e%2e/stop', '/openapi.json?x=1', '/statistics?' + 'a'.repeat(5000)];
+const IDS = [
+  '99999999999999999999999999',
+  '9007199254740993',
+  '-1',
+  '-0',
+  '1.5',
+  '1e5',
+  '0x10',
+  ' 7',
+  '7 ',
+  '%00',
+  '..%2F..%2Fetc%2Fpasswd',
+  '../../etc/passwd',
+  '%E2%82%AC',
+  'ünïcødé',
+  '😀',
+  'NaN',
+  'Infinity',
+  '',
+  '%20',
+  '1/2',
+  '12abc',
+  '+3',
+  '٣',
+];
+const PATHS = [
+  '/start_pulse_id/',
+  '/stop_pulse_id/',
+  '/status',
+  '/statistics',
+  '/parameters',
+  '/start_now',
+  '/stop_now',
+  '/',
+  '/../status',
+  '//status',
+  '/status/..',
+  '/STATUS',
+  '/start_pulse_id',
+  '/start_pulse_id/1/2',
+  '/%2e%2e/stop',
+  '/openapi.json?x=1',
+  '/statistics?' + 'a'.repeat(5000),
+];
 const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];
 const TYPES = [null, 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', '', 'x/y'];
 

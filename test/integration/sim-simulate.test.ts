@@ -50,7 +50,10 @@ test('bsread simulate -n 20: every message equals predictMessage (all types, com
   const sim = startProgram('bsread', ['simulate', '-a', address, '-p', ALL_TYPES, '-n', '20', '--start_pulse_id', String(START), '--rate', '200']);
   const messages = await receiveMessages(address, 20);
   const profile = allTypes();
-  assert.deepEqual(messages.map((m) => m.pulseId), Array.from({ length: 20 }, (_, k) => START + k));
+  assert.deepEqual(
+    messages.map((m) => m.pulseId),
+    Array.from({ length: 20 }, (_, k) => START + k),
+  );
   for (const m of messages) assert.deepEqual(messageToJson(m), predictMessage(profile, m.pulseId), `pulse ${m.pulseId}`);
   // The camera is [width, height] on the wire, [height, width] in C order.
   const cam = messages[0]!.indexOf('SLG-LCAM-C041:FPICTURE');
@@ -65,7 +68,10 @@ test('bsread simulate: default start pulse id follows the wall clock; gaps on re
   const messages = await receiveMessages(address, 8);
   const first = messages[0]!.pulseId;
   assert.ok(first > 2.0e10 && first < 2.3e10, `first pulse id ${first}`);
-  assert.deepEqual(messages.map((m) => m.pulseId - first), [0, 1, 2, 5, 6, 7, 10, 11]);
+  assert.deepEqual(
+    messages.map((m) => m.pulseId - first),
+    [0, 1, 2, 5, 6, 7, 10, 11],
+  );
   const profile = buildProfile({ scalars: 2 });
   for (const m of messages) assert.deepEqual(messageToJson(m), predictMessage(profile, m.pulseId));
   assert.equal(await sim.exited, 0, sim.stderr());
@@ -98,7 +104,10 @@ test('bsread simulate --channels sends only those channels, in file order', asyn
     const address = `tcp://127.0.0.1:${port}`;
     const sim = startProgram('bsread', ['simulate', '-a', address, '--channels', file, '-n', '3', '--rate', '0']);
     const [m] = await receiveMessages(address, 3);
-    assert.deepEqual(m!.channels.map((c) => c.name), ['SINEG01-DBPM340:X1', 'SOME-UNKNOWN:CHANNEL', 'SARFE10-PBPG050:HAMP-INTENSITY-CAL']);
+    assert.deepEqual(
+      m!.channels.map((c) => c.name),
+      ['SINEG01-DBPM340:X1', 'SOME-UNKNOWN:CHANNEL', 'SARFE10-PBPG050:HAMP-INTENSITY-CAL'],
+    );
     assert.equal(await sim.exited, 0, sim.stderr());
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -48,7 +48,10 @@ test('start_pulse_id in the past (within the buffer): replayed from exactly ther
   assert.equal(await w.proc.exited, 0, w.proc.stderr());
   const f = await h5py<FileContent>(path, READ_FILE);
   assert.deepEqual(f.pulse_id, range(1020, 1150), 'no gap or duplicate at the seam between buffered and live');
-  assert.deepEqual(f.scalar, range(1020, 1150).map((p) => p * 1.5));
+  assert.deepEqual(
+    f.scalar,
+    range(1020, 1150).map((p) => p * 1.5),
+  );
   assert.equal(f.attrs['missing_pulse_ids'], 0);
   assert.equal(f.attrs['replay_gap'], 0);
 });
@@ -104,14 +107,32 @@ result = {
   );
   assert.deepEqual(f['pulse_id'], range(0, 29), '30 rows');
   assert.deepEqual(f['keys_shape'], ['data', 'data(1)', 'is_data_present', 'pulse_id']);
-  assert.deepEqual(f['shape_old'], range(0, 9).map((p) => [p]), 'data(1) with 10 rows');
-  assert.deepEqual(f['shape_new'], range(0, 29).map((p) => (p < 10 ? [0, 0, 0] : [p, p, p])), 'data with 30 rows, the first 10 zero');
-  assert.deepEqual(f['sometimes_present'], range(0, 29).map((p) => (p < 10 ? 0 : 1)));
-  assert.deepEqual(f['sometimes_old'], range(0, 19).map((p) => [p < 10 ? 0 : p]), 'the stub became data at its first value, zeros before');
-  assert.deepEqual(f['sometimes_new'], range(0, 29).map((p) => (p < 20 ? [0, 0] : [p, -p])));
+  assert.deepEqual(
+    f['shape_old'],
+    range(0, 9).map((p) => [p]),
+    'data(1) with 10 rows',
+  );
+  assert.deepEqual(
+    f['shape_new'],
+    range(0, 29).map((p) => (p < 10 ? [0, 0, 0] : [p, p, p])),
+    'data with 30 rows, the first 10 zero',
+  );
+  assert.deepEqual(
+    f['sometimes_present'],
+    range(0, 29).map((p) => (p < 10 ? 0 : 1)),
+  );
+  assert.deepEqual(
+    f['sometimes_old'],
+    range(0, 19).map((p) => [p < 10 ? 0 : p]),
+    'the stub became data at its first value, zeros before',
+  );
+  assert.deepEqual(
+    f['sometimes_new'],
+    range(0, 29).map((p) => (p < 20 ? [0, 0] : [p, -p])),
+  );
 });
 
-test('images through buffer and writer with recycled receive blocks: every row holds its own pulse\'s bytes (bitshuffle direct and plain)', { timeout: 60_000 }, async () => {
+test("images through buffer and writer with recycled receive blocks: every row holds its own pulse's bytes (bitshuffle direct and plain)", { timeout: 60_000 }, async () => {
   // Rows of a message stay referenced until written; the writer's receive blocks are reused once
   // a message is handed back, so a row kept past that would show a later pulse's bytes.
   const side = 256; // messages of ~200 kB: received into slabs (64 kB and more)
@@ -158,7 +179,10 @@ result = {
 `,
   );
   assert.deepEqual(f.pid, range(110, 259));
-  assert.deepEqual(f.cam, new Array(150).fill(1), 'every bitshuffle row is its own pulse\'s image');
-  assert.deepEqual(f.wave, new Array(150).fill(1), 'every plain image row is its own pulse\'s image');
-  assert.deepEqual(f.x, range(110, 259).map((p) => p * 0.25));
+  assert.deepEqual(f.cam, new Array(150).fill(1), "every bitshuffle row is its own pulse's image");
+  assert.deepEqual(f.wave, new Array(150).fill(1), "every plain image row is its own pulse's image");
+  assert.deepEqual(
+    f.x,
+    range(110, 259).map((p) => p * 0.25),
+  );
 });

@@ -93,7 +93,11 @@ for (const [c, name] of NAMES.entries()) {
     await waitFor('4 messages received', async () => (await stats()).messages_received === 4);
     const st = await stats();
     assert.equal(st.discarded_repeated, 2, 'both copies are counted as repeated');
-    assert.equal(Object.values(st.channel_errors).reduce((x, y) => x + y, 0), 1, `one malformed value: ${JSON.stringify(st.channel_errors)}`);
+    assert.equal(
+      Object.values(st.channel_errors).reduce((x, y) => x + y, 0),
+      1,
+      `one malformed value: ${JSON.stringify(st.channel_errors)}`,
+    );
     await src.send(pulse(3));
     void src.send(pulse(4)).catch(() => {});
     assert.equal(await w.proc.exited, 0, w.proc.stderr());

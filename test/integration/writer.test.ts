@@ -56,9 +56,18 @@ test("the seed's writer test: start 3, stop 8 sent while pulse 6 goes out → ex
   assert.equal(await w.proc.exited, 0, w.proc.stderr());
   const f = await h5py<FileContent>(path, READ_FILE);
   assert.deepEqual(f.pulse_id, range(3, 8));
-  assert.deepEqual(f.scalar, range(3, 8).map((p) => p * 1.5));
-  assert.deepEqual(f.pair, range(3, 8).map((p) => [p, -p]));
-  assert.deepEqual(f.text, range(3, 8).map((p) => `p${p}`));
+  assert.deepEqual(
+    f.scalar,
+    range(3, 8).map((p) => p * 1.5),
+  );
+  assert.deepEqual(
+    f.pair,
+    range(3, 8).map((p) => [p, -p]),
+  );
+  assert.deepEqual(
+    f.text,
+    range(3, 8).map((p) => `p${p}`),
+  );
   assert.deepEqual(f.missing_keys, ['is_data_present', 'pulse_id'], 'a channel that is always missing has no data dataset');
   assert.deepEqual(f.missing_present, [0, 0, 0, 0, 0, 0]);
   assert.equal(f.general['user'], 'p12345');

@@ -57,7 +57,21 @@ async function main(): Promise<number> {
   const simPort = await freePort();
   const out = await freePort();
   const statusPort = await freePort();
-  const sim = startProgram('bsread', ['simulate', '-a', `tcp://127.0.0.1:${simPort}`, '--scalars', '1000', '--camera', '1024x1024', '--camera_compression', 'bitshuffle_lz4', '--rate', '100', '--stats_interval', '60']);
+  const sim = startProgram('bsread', [
+    'simulate',
+    '-a',
+    `tcp://127.0.0.1:${simPort}`,
+    '--scalars',
+    '1000',
+    '--camera',
+    '1024x1024',
+    '--camera_compression',
+    'bitshuffle_lz4',
+    '--rate',
+    '100',
+    '--stats_interval',
+    '60',
+  ]);
   const buffer = await startBuffer([`tcp://127.0.0.1:${simPort}`, '-o', String(out), '-b', '1000', '--buffer_bytes', '2G', '--status_port', String(statusPort), '--analyzer']);
   const first = await waitFor('the buffer receives', async () => (await bufferStatus(statusPort)).buffer.newest_pulse_id, 30_000, 100);
   const t0 = Date.now();
@@ -117,13 +131,34 @@ result = {"rows": int(len(p)), "first": int(p[0]) if len(p) else -1, "last": int
   "attrs": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in f.attrs.items()}}
 `,
     ).catch((e: unknown): FileCheck => ({ rows: -1, first: -1, last: -1, consecutive: false, cam_present: -1, scalar_present_min: -1, attrs: { error: String(e) } }));
-    const ok = f.rows === perRange && f.first === start && f.last === stop && f.consecutive && f.cam_present === perRange && f.scalar_present_min === perRange && f.attrs['missing_pulse_ids'] === 0;
+    const ok =
+      f.rows === perRange &&
+      f.first === start &&
+      f.last === stop &&
+      f.consecutive &&
+      f.cam_present === perRange &&
+      f.scalar_present_min === perRange &&
+      f.attrs['missing_pulse_ids'] === 0;
     if (!ok) {
       failures.push(`range ${ranges} [${start}..${stop}]: ${JSON.stringify(f)}`);
       console.log(JSON.stringify({ range: ranges, failed_check: f }));
     }
     const bs = await bufferStatus(statusPort);
-    console.log(JSON.stringify({ range: ranges, start, stop, ok, rows: f.rows, writer_rss_kb: { start: wStart, end: wEnd }, buffer_rss_kb: rssKb(buffer.child.pid!), buffer_dropped: bs.replay.dropped, source_missing_pulses: bs.analyzer?.missing_pulses ?? null, cpu_pct: cpu, minutes: (Date.now() - t0) / 60_000 }));
+    console.log(
+      JSON.stringify({
+        range: ranges,
+        start,
+        stop,
+        ok,
+        rows: f.rows,
+        writer_rss_kb: { start: wStart, end: wEnd },
+        buffer_rss_kb: rssKb(buffer.child.pid!),
+        buffer_dropped: bs.replay.dropped,
+        source_missing_pulses: bs.analyzer?.missing_pulses ?? null,
+        cpu_pct: cpu,
+        minutes: (Date.now() - t0) / 60_000,
+      }),
+    );
     if (!KEEP) rmSync(path, { force: true });
     rows += f.rows;
     ranges++;

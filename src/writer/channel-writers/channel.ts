@@ -45,18 +45,8 @@ export class Channel {
   ) {
     this.name = name;
     file.group(channelGroup(name));
-    this.pulseId = new NumericColumn(
-      file,
-      pulseIdPath(name),
-      { type: 'int64', rowShape: [], chunkRows: PULSE_ID_CHUNK_ROWS },
-      batchRowsFor(8, PULSE_ID_CHUNK_ROWS),
-    );
-    this.present = new NumericColumn(
-      file,
-      isDataPresentPath(name),
-      { type: 'uint8', rowShape: [], chunkRows: PRESENT_CHUNK_ROWS },
-      batchRowsFor(1, PRESENT_CHUNK_ROWS),
-    );
+    this.pulseId = new NumericColumn(file, pulseIdPath(name), { type: 'int64', rowShape: [], chunkRows: PULSE_ID_CHUNK_ROWS }, batchRowsFor(8, PULSE_ID_CHUNK_ROWS));
+    this.present = new NumericColumn(file, isDataPresentPath(name), { type: 'uint8', rowShape: [], chunkRows: PRESENT_CHUNK_ROWS }, batchRowsFor(1, PRESENT_CHUNK_ROWS));
     const rowsBefore = earlierPulseIds.length;
     if (rowsBefore > 0) {
       for (let r = 0; r < rowsBefore; r++) this.pulseId.pushInt64(earlierPulseIds[r]!);

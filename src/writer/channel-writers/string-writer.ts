@@ -12,7 +12,7 @@ const BATCH_ROWS = 1024;
 export class StringWriter extends PendingRows<string> implements DataWriter {
   readonly kind = 'string' as const;
   readonly def: ChannelDef;
-  protected declare readonly ds: StringDataset;
+  declare protected readonly ds: StringDataset;
 
   constructor(ctx: DataWriterContext) {
     super(ctx.file.createStringDataset(ctx.path, { chunkRows: STRING_CHUNK_ROWS }), ctx.rowsBefore, BATCH_ROWS);

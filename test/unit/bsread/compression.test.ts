@@ -173,7 +173,13 @@ test('default block size follows the §6.2 formula', () => {
 });
 
 test('bitshuffle_lz4 with explicit block sizes: several blocks plus a partial one', () => {
-  for (const [s, blockElems] of [[1, 64], [2, 256], [4, 8], [8, 2048], [3, 128]] as const) {
+  for (const [s, blockElems] of [
+    [1, 64],
+    [2, 256],
+    [4, 8],
+    [8, 2048],
+    [3, 128],
+  ] as const) {
     const n = 5003;
     const data = smoothBytes(n, s, 7);
     const blob = bitshuffleLz4Compress(data, s, blockElems * s);
@@ -274,7 +280,15 @@ print(json.dumps(report))
 `;
 
 test('agrees with libbitshuffle (python3-bitshuffle) in both directions', { skip: pythonHasBitshuffle ? false : 'no python3-bitshuffle' }, () => {
-  const dtypes: Array<[string, number]> = [['u1', 1], ['<u2', 2], ['<i4', 4], ['<f8', 8], ['V3', 3], ['V12', 12], ['V16', 16]];
+  const dtypes: Array<[string, number]> = [
+    ['u1', 1],
+    ['<u2', 2],
+    ['<i4', 4],
+    ['<f8', 8],
+    ['V3', 3],
+    ['V12', 12],
+    ['V16', 16],
+  ];
   const cases: PyCase[] = [];
   for (const [dtype, elemSize] of dtypes) {
     for (const elems of [0, 1, 7, 8, 9, 100, 1023, 4096, 4103, 9000]) {
@@ -423,7 +437,11 @@ function mutate(blob: Buffer, muts: Mutation[]): Buffer {
 
 test('property: a mutated blob decodes to its declared size or throws BsreadError', () => {
   const small = bitshuffleLz4Compress(smoothBytes(1500, 4, 5), 4, 256 * 4);
-  const blobs: Array<[Buffer, number]> = [[VALID_BLOB, VALID_S], [small, 4], [bitshuffleLz4Compress(randomBytes(300, 3), 1), 1]];
+  const blobs: Array<[Buffer, number]> = [
+    [VALID_BLOB, VALID_S],
+    [small, 4],
+    [bitshuffleLz4Compress(randomBytes(300, 3), 1), 1],
+  ];
   fc.assert(
     fc.property(fc.nat(blobs.length - 1), fc.array(mutation, { minLength: 1, maxLength: 4 }), (which, muts) => {
       const [blob, s] = blobs[which]!;
@@ -507,7 +525,10 @@ test('bitshuffleLz4Check gives the verdict of a full decode, for valid blobs and
   const bytes = new Uint8Array(data.buffer);
   const blob = bitshuffleLz4Compress(bytes, 2);
   bitshuffleLz4Check(blob, 2, bytes.byteLength);
-  assert.throws(() => bitshuffleLz4Check(blob, 2, bytes.byteLength - 2), (e: unknown) => e instanceof BsreadError && /declares .* bytes/.test(e.message));
+  assert.throws(
+    () => bitshuffleLz4Check(blob, 2, bytes.byteLength - 2),
+    (e: unknown) => e instanceof BsreadError && /declares .* bytes/.test(e.message),
+  );
   fc.assert(
     fc.property(fc.integer({ min: 12, max: blob.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.boolean(), (at, xor, cut) => {
       const bad = cut ? blob.subarray(0, at) : Uint8Array.from(blob);

@@ -20,7 +20,9 @@ function pythonLines(file: string): string[] | undefined {
   const py = '/usr/bin/python3';
   if (!existsSync(py)) return undefined;
   const script = 'import json,sys\nd=json.load(open(sys.argv[1]))\nfor m in d["messages"]: print(json.dumps(m["expected"]))';
-  return execFileSync(py, ['-c', script, join(fixturesDir(), `${file}.json`)], { encoding: 'utf8' }).trimEnd().split('\n');
+  return execFileSync(py, ['-c', script, join(fixturesDir(), `${file}.json`)], { encoding: 'utf8' })
+    .trimEnd()
+    .split('\n');
 }
 
 for (const file of fixtureFiles()) {

@@ -156,7 +156,8 @@ test('fuzz: mutated fixture messages never cause anything but MalformedMessageEr
     { numRuns: 3000, seed: 20241124 },
   );
   // The mutations reached the interesting parts of the decoder.
-  for (const k of ['frame_count', 'bad_json', 'bad_field', 'size_mismatch', 'decompress', 'bad_timestamp']) assert.ok((kinds.get(k) ?? 0) > 0, `no ${k} seen: ${JSON.stringify([...kinds])}`);
+  for (const k of ['frame_count', 'bad_json', 'bad_field', 'size_mismatch', 'decompress', 'bad_timestamp'])
+    assert.ok((kinds.get(k) ?? 0) > 0, `no ${k} seen: ${JSON.stringify([...kinds])}`);
 });
 
 test('fuzz: arbitrary frames never cause anything but MalformedMessageError', () => {

@@ -103,9 +103,7 @@ test('bad_field in one channel entry: only that channel fails', () => {
 });
 
 test('unknown_type and unknown_compression are per channel; dh_compression unknown drops the message', () => {
-  const msg = openData(
-    message([{ name: 'u', type: 'float16' }, { name: 'c', compression: 'zstd' }, { name: 'ok' }], [f64(1), ts(), f64(1), ts(), f64(3), ts()]),
-  );
+  const msg = openData(message([{ name: 'u', type: 'float16' }, { name: 'c', compression: 'zstd' }, { name: 'ok' }], [f64(1), ts(), f64(1), ts(), f64(3), ts()]));
   kind(() => msg.value(0), 'unknown_type', 'u');
   kind(() => msg.value(1), 'unknown_compression', 'c');
   kind(() => msg.timestamp(0), 'unknown_type', 'u');

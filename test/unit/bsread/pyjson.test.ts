@@ -8,8 +8,29 @@ test('floats print as Python repr', () => {
   // 9007199254740993.0 and 123456789012345678901234.0 round to the nearest double on purpose: the
   // expected text is what Python prints for the same literals.
   /* eslint-disable no-loss-of-precision */
-  const vals = [1.0, -0.0, 0.0, 1e16, 1e15, 1e-5, 0.0001, 123456789.0, 1.5e300, 5e-324, 9007199254740993.0, -1e-7, 0.1, 1 / 3, 2.5e-5, 1e21, 1e22,
-    123456789012345678901234.0, 3.4028234663852886e38, 1.401298464324817e-45, 12345678.9];
+  const vals = [
+    1.0,
+    -0.0,
+    0.0,
+    1e16,
+    1e15,
+    1e-5,
+    0.0001,
+    123456789.0,
+    1.5e300,
+    5e-324,
+    9007199254740993.0,
+    -1e-7,
+    0.1,
+    1 / 3,
+    2.5e-5,
+    1e21,
+    1e22,
+    123456789012345678901234.0,
+    3.4028234663852886e38,
+    1.401298464324817e-45,
+    12345678.9,
+  ];
   /* eslint-enable no-loss-of-precision */
   assert.equal(
     pyJson(vals.map((v) => new PyFloat(v))),
@@ -18,10 +39,7 @@ test('floats print as Python repr', () => {
 });
 
 test('strings, bigints and null as json.dumps writes them (ensure_ascii)', () => {
-  assert.equal(
-    pyJson({ a: 'µ ✓ \u{1F600} \x7f', b: [1, 2n ** 63n - 1n], c: null }),
-    '{"a": "\\u00b5 \\u2713 \\ud83d\\ude00 \\u007f", "b": [1, 9223372036854775807], "c": null}',
-  );
+  assert.equal(pyJson({ a: 'µ ✓ \u{1F600} \x7f', b: [1, 2n ** 63n - 1n], c: null }), '{"a": "\\u00b5 \\u2713 \\ud83d\\ude00 \\u007f", "b": [1, 9223372036854775807], "c": null}');
 });
 
 test('int64/uint64 beyond 2^53 keep every digit in the JSON output', () => {

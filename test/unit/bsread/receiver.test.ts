@@ -46,13 +46,16 @@ test('data header: every §3.2 default is applied (BJ leaves defaults out)', () 
     ),
   );
   const pick = (d: ChannelDef) => [d.name, d.type, [...d.shape], d.encoding, d.compression, d.modulo, d.offset, [...d.cShape], d.elements];
-  assert.deepStrictEqual(msg.channels.map((_, i) => pick(msg.def(i))), [
-    ['Float64Scalar', 'float64', [1], 'little', 'none', 1, 0, [1], 1],
-    ['BoolScalar', 'bool', [1], 'little', 'none', 1, 0, [1], 1],
-    ['all', 'uint16', [3, 2], 'big', 'none', 10, 3, [2, 3], 6],
-    ['gt', 'float64', [1], 'big', 'none', 1, 0, [1], 1],
-    ['odd', 'float64', [1], 'little', 'none', 1, 0, [1], 1],
-  ]);
+  assert.deepStrictEqual(
+    msg.channels.map((_, i) => pick(msg.def(i))),
+    [
+      ['Float64Scalar', 'float64', [1], 'little', 'none', 1, 0, [1], 1],
+      ['BoolScalar', 'bool', [1], 'little', 'none', 1, 0, [1], 1],
+      ['all', 'uint16', [3, 2], 'big', 'none', 10, 3, [2, 3], 6],
+      ['gt', 'float64', [1], 'big', 'none', 1, 0, [1], 1],
+      ['odd', 'float64', [1], 'little', 'none', 1, 0, [1], 1],
+    ],
+  );
   assert.equal(msg.value(0), 1);
   assert.equal(msg.value(1), 1);
   assert.equal(msg.indexOf('BoolScalar'), 1);
@@ -60,7 +63,9 @@ test('data header: every §3.2 default is applied (BJ leaves defaults out)', () 
 });
 
 test('ChannelDef.key: equal exactly when the definitions are equal after defaults', () => {
-  const a = openData(message([{ name: 'x' }, { name: 'x', type: 'float64', shape: [1], encoding: 'little', compression: 'none', modulo: 1, offset: 0 }], [f64(1), ts(), f64(1), ts()]));
+  const a = openData(
+    message([{ name: 'x' }, { name: 'x', type: 'float64', shape: [1], encoding: 'little', compression: 'none', modulo: 1, offset: 0 }], [f64(1), ts(), f64(1), ts()]),
+  );
   assert.equal(a.def(0).key, a.def(1).key);
   for (const change of [{ type: 'int64' }, { shape: [2] }, { encoding: 'big' }, { compression: 'lz4' }, { modulo: 2 }, { offset: 1 }, { name: 'y' }]) {
     const b = openData(message([{ name: 'x', ...change }], [Buffer.alloc(0), Buffer.alloc(0)]));
@@ -80,7 +85,11 @@ test('cache: frame 1 is parsed only when the hash changes', () => {
   const B = dataHeader([{ name: 'b' }]);
   const r = new BsreadReceiver();
   const seq = [A, A, A, B, B, A, B, A];
-  for (const frames of stream(seq.map(() => undefined), seq)) openData(frames, r);
+  for (const frames of stream(
+    seq.map(() => undefined),
+    seq,
+  ))
+    openData(frames, r);
   assert.equal(r.stats.headerParses, 2);
   assert.equal(r.stats.cacheHits, 6);
   // Parsed headers are shared, not copied.
@@ -94,7 +103,11 @@ test('cache: bounded, least recently used goes first', () => {
   const H = [0, 1, 2].map((i) => dataHeader([{ name: `c${i}` }]));
   const seq = [H[0]!, H[1]!, H[0]!, H[2]!, H[0]!, H[1]!];
   // 0 miss, 1 miss, 0 hit, 2 miss (evicts 1), 0 hit, 1 miss
-  for (const frames of stream(seq.map(() => undefined), seq)) openData(frames, r);
+  for (const frames of stream(
+    seq.map(() => undefined),
+    seq,
+  ))
+    openData(frames, r);
   assert.equal(r.stats.headerParses, 4);
   assert.equal(r.stats.cacheHits, 2);
 });

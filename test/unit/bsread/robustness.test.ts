@@ -6,7 +6,13 @@ import { parseDataHeader } from '../../../src/bsread/header.js';
 const header = (channels: unknown[]) => Buffer.from(JSON.stringify({ htype: 'bsr_d-1.1', channels }));
 
 test('finding 1: a shape of 32 sizes is an invalid entry (bad_field); 31 sizes are accepted', () => {
-  const h = parseDataHeader(header([{ name: 'A', shape: Array(32).fill(1) }, { name: 'B', shape: Array(31).fill(1) }]), 'none');
+  const h = parseDataHeader(
+    header([
+      { name: 'A', shape: Array(32).fill(1) },
+      { name: 'B', shape: Array(31).fill(1) },
+    ]),
+    'none',
+  );
   const a = h.channels[0]!;
   assert.equal(a.invalid?.kind, 'bad_field');
   const b = h.channels[1]!;
@@ -14,7 +20,7 @@ test('finding 1: a shape of 32 sizes is an invalid entry (bad_field); 31 sizes a
   assert.equal(b.invalid === undefined ? b.shape.length : -1, 31);
 });
 
-test('finding 7: a string channel\'s shape is not part of its definition key', () => {
+test("finding 7: a string channel's shape is not part of its definition key", () => {
   const h = parseDataHeader(
     header([
       { name: 'S', type: 'string', shape: [12] },

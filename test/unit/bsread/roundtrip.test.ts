@@ -226,14 +226,8 @@ test('encoder: frames follow the conventions of the real messages', () => {
     channels: [{ def: { name: 'bpm:X' }, value: 1.5 }],
   });
   const hash = md5hex(frames[1]!);
-  assert.equal(
-    frames[0]!.toString(),
-    `{"htype": "bsr_m-1.1", "hash": "${hash}", "pulse_id": 100, "global_timestamp": {"sec": 1562083206, "ns": 748058000}}`,
-  );
-  assert.equal(
-    frames[1]!.toString(),
-    '{"htype": "bsr_d-1.1", "channels": [{"name": "bpm:X", "type": "float64", "shape": [1], "encoding": "little"}]}',
-  );
+  assert.equal(frames[0]!.toString(), `{"htype": "bsr_m-1.1", "hash": "${hash}", "pulse_id": 100, "global_timestamp": {"sec": 1562083206, "ns": 748058000}}`);
+  assert.equal(frames[1]!.toString(), '{"htype": "bsr_d-1.1", "channels": [{"name": "bpm:X", "type": "float64", "shape": [1], "encoding": "little"}]}');
   const lz = encodeMessage({ pulseId: 1, globalTimestamp: { sec: 1, ns: 0 }, channels: [], dhCompression: 'lz4' });
   assert.match(lz[0]!.toString(), /^\{"htype": "bsr_m-1\.1", "dh_compression": "lz4", "hash": "[0-9a-f]{32}", /);
   // lz4 data header: big-endian size prefix (BJ, BC, BR).
@@ -278,9 +272,7 @@ test('encoder: re-encoding the compressed fixtures decodes to the same values', 
 
 test('resolveChannelDef: defaults and what the value implies', () => {
   assert.deepStrictEqual(
-    (({ name, type, shape, encoding, compression, modulo, offset }) => ({ name, type, shape, encoding, compression, modulo, offset }))(
-      resolveChannelDef({ name: 'x' }),
-    ),
+    (({ name, type, shape, encoding, compression, modulo, offset }) => ({ name, type, shape, encoding, compression, modulo, offset }))(resolveChannelDef({ name: 'x' })),
     { name: 'x', type: 'float64', shape: [1], encoding: 'little', compression: 'none', modulo: 1, offset: 0 },
   );
   const img = resolveChannelDef({ name: 'img' }, { shape: [1024, 1280], data: new Uint16Array(1024 * 1280) });

@@ -30,10 +30,14 @@ export async function startBuffer(args: string[]): Promise<RunningProgram> {
   const p = startProgram('sf_bsread_buffer', args);
   let exited = false;
   void p.exited.then(() => (exited = true));
-  await waitFor('sf_bsread_buffer to start', () => {
-    if (exited) throw new Error(`sf_bsread_buffer exited early: ${p.stderr()}`);
-    return p.stderr().includes('buffer started');
-  }, 15_000);
+  await waitFor(
+    'sf_bsread_buffer to start',
+    () => {
+      if (exited) throw new Error(`sf_bsread_buffer exited early: ${p.stderr()}`);
+      return p.stderr().includes('buffer started');
+    },
+    15_000,
+  );
   return p;
 }
 

@@ -22,9 +22,15 @@ test('depth by age evicts on push and on evict(now) when the stream stops', () =
   r.push(stored(0, 1, 0));
   r.push(stored(1, 2, 500));
   r.push(stored(2, 3, 1200)); // message 1 (t=0) is 1200 ms old now
-  assert.deepEqual(r.select(null).map((m) => m.pulseId), [2, 3]);
+  assert.deepEqual(
+    r.select(null).map((m) => m.pulseId),
+    [2, 3],
+  );
   r.evict(2300);
-  assert.deepEqual(r.select(null).map((m) => m.pulseId), []);
+  assert.deepEqual(
+    r.select(null).map((m) => m.pulseId),
+    [],
+  );
   assert.equal(r.depth, 0);
   assert.equal(r.oldestSeq, 3);
 });
@@ -51,8 +57,14 @@ test('whichever limit is hit first evicts', () => {
 test('select keeps arrival order and filters by pulse id (source restart)', () => {
   const r = new RingBuffer({ maxMessages: 10 });
   for (const p of [100, 101, 102, 5, 6, 103]) r.push(stored(r.allocSeq(), p));
-  assert.deepEqual(r.select(101).map((m) => m.pulseId), [101, 102, 103]);
-  assert.deepEqual(r.select(0).map((m) => m.pulseId), [100, 101, 102, 5, 6, 103]);
+  assert.deepEqual(
+    r.select(101).map((m) => m.pulseId),
+    [101, 102, 103],
+  );
+  assert.deepEqual(
+    r.select(0).map((m) => m.pulseId),
+    [100, 101, 102, 5, 6, 103],
+  );
   assert.equal(r.minPulseId(), 5);
 });
 

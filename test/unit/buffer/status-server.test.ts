@@ -11,7 +11,21 @@ const status: BufferStatus = {
   output: { endpoint: 'tcp://127.0.0.1:8082', peers: 1, cursor: 9, nextPulseId: null, lag: 0, sent: 9, skipped: 0 },
   replay: {
     endpoint: 'tcp://127.0.0.1:8083',
-    consumers: [{ consumer_id: 'c1', stream: 'tcp://127.0.0.1:5', framing: 'packed', from_pulse_id: 30, peers: 1, queue_depth: 2, queue_bytes: 200, sent: 7, dropped: 3, gap: 4, last_sent_pulse_id: 40 }],
+    consumers: [
+      {
+        consumer_id: 'c1',
+        stream: 'tcp://127.0.0.1:5',
+        framing: 'packed',
+        from_pulse_id: 30,
+        peers: 1,
+        queue_depth: 2,
+        queue_bytes: 200,
+        sent: 7,
+        dropped: 3,
+        gap: 4,
+        last_sent_pulse_id: 40,
+      },
+    ],
     dropped: 3,
     idle_released: 0,
     bad_requests: 0,

@@ -15,7 +15,25 @@ test('defaults of the original: -o 8082, -b 100, pull; replay port = output + 1'
 });
 
 test('-c defaults to sub; all options parse', () => {
-  const c = parseBufferArgs(['-c', 'x.txt', '-o', '9000', '-b', '5', '--buffer_seconds', '2.5', '--buffer_bytes', '2M', '--log_level', 'DEBUG', '--analyzer', '--status_port', '9100', '--replay_port', '9200']);
+  const c = parseBufferArgs([
+    '-c',
+    'x.txt',
+    '-o',
+    '9000',
+    '-b',
+    '5',
+    '--buffer_seconds',
+    '2.5',
+    '--buffer_bytes',
+    '2M',
+    '--log_level',
+    'DEBUG',
+    '--analyzer',
+    '--status_port',
+    '9100',
+    '--replay_port',
+    '9200',
+  ]);
   assert.equal(c.mode, 'sub');
   assert.equal(c.channelsFile, 'x.txt');
   assert.equal(c.outputPort, 9000);

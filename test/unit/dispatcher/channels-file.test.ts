@@ -13,7 +13,10 @@ test('JSON format: names and {name, modulo, offset} objects', () => {
 
 test('text format: trimmed, # lines and empty lines skipped, no inline comments', () => {
   const c = parseChannelsFile('# header\n  A  \n\nB # not a comment\r\n   # indented comment\nC\n');
-  assert.deepEqual(c.map((x) => x.name), ['A', 'B # not a comment', 'C']);
+  assert.deepEqual(
+    c.map((x) => x.name),
+    ['A', 'B # not a comment', 'C'],
+  );
 });
 
 test('errors have the channels-file code and say what is wrong', () => {
@@ -52,7 +55,10 @@ test('readChannelsFile reads a file and reports a missing one', async () => {
 });
 
 test('names with control characters are refused in both formats', () => {
-  assert.throws(() => parseChannelsFile('SAR-A\u0000B\n', 'f.txt'), (e: unknown) => e instanceof BsreadError && e.code === 'BSREAD_ERR_CHANNELS_FILE' && /control character U\+0000/.test(e.message));
+  assert.throws(
+    () => parseChannelsFile('SAR-A\u0000B\n', 'f.txt'),
+    (e: unknown) => e instanceof BsreadError && e.code === 'BSREAD_ERR_CHANNELS_FILE' && /control character U\+0000/.test(e.message),
+  );
   assert.throws(() => parseChannelsFile('{"channels": ["A\\u001bB"]}', 'f.json'), /control character U\+001B/);
   assert.throws(() => parseChannelsFile('{"channels": [{"name": "A\\tB"}]}', 'f.json'), /control character U\+0009/);
 });

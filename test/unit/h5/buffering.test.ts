@@ -61,10 +61,7 @@ result = dict(wave=hashlib.sha256(f['wave'][()].tobytes()).hexdigest(), small=f[
   const { createHash } = await import('node:crypto');
   assert.equal(r.wave, createHash('sha256').update(Buffer.concat(parts)).digest('hex'));
   assert.equal(r.small, Buffer.concat(smallParts).toString('hex'));
-  assert.deepEqual(r.shapes, [
-    [rows + 1, 5000],
-    [smallRows + 1],
-  ]);
+  assert.deepEqual(r.shapes, [[rows + 1, 5000], [smallRows + 1]]);
 });
 
 test('rows appended but not closed reach the file on process.exit() and on an uncaught exception', async () => {

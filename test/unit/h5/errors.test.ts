@@ -14,13 +14,16 @@ test('an existing file is refused unless overwrite is asked for', () => {
   const dir = tempDir();
   const path = join(dir, 'exists.h5');
   writeFileSync(path, 'not hdf5, precious');
-  assert.throws(() => H5File.create(path), (e: unknown) => {
-    assert.ok(e instanceof H5Error);
-    assert.equal(e.code, 'H5_ERR');
-    assert.equal(e.h5Function, 'H5Fcreate');
-    assert.match(e.message, /exists/);
-    return true;
-  });
+  assert.throws(
+    () => H5File.create(path),
+    (e: unknown) => {
+      assert.ok(e instanceof H5Error);
+      assert.equal(e.code, 'H5_ERR');
+      assert.equal(e.h5Function, 'H5Fcreate');
+      assert.match(e.message, /exists/);
+      return true;
+    },
+  );
   assert.equal(statSync(path).size, 18, 'untouched');
   const f = H5File.create(path, { overwrite: true });
   f.close();
@@ -45,12 +48,15 @@ test('unusable folders and files give H5Error', () => {
 test('invalid or duplicate names, wrong buffer sizes: H5Error, no change', () => {
   const file = H5File.createInMemory();
   const ds = file.createNumericDataset('/data/ch/data', { type: 'uint16', rowShape: [3] });
-  assert.throws(() => file.createNumericDataset('/data/ch/data', { type: 'uint16', rowShape: [3] }), (e: unknown) => {
-    assert.ok(e instanceof H5Error);
-    assert.equal(e.h5Function, 'H5Dcreate2');
-    assert.match(e.message, /already exists/);
-    return true;
-  });
+  assert.throws(
+    () => file.createNumericDataset('/data/ch/data', { type: 'uint16', rowShape: [3] }),
+    (e: unknown) => {
+      assert.ok(e instanceof H5Error);
+      assert.equal(e.h5Function, 'H5Dcreate2');
+      assert.match(e.message, /already exists/);
+      return true;
+    },
+  );
   assert.throws(() => file.createStringDataset('/data/ch/data/below'), { name: 'H5Error' }); // parent is a dataset
   assert.throws(() => file.group('/data/ch/data'), { name: 'H5Error', message: /not a group/ });
   assert.throws(() => file.createNumericDataset('', { type: 'uint8', rowShape: [] }), TypeError);
@@ -182,7 +188,10 @@ test('create refuses a path that is a symbolic link, with or without overwrite; 
     const link = join(dir, 'out.h5');
     symlinkSync(target, link);
     for (const overwrite of [false, true]) {
-      assert.throws(() => H5File.create(link, { overwrite }), (e: unknown) => e instanceof BsreadError && e.code === 'BSREAD_ERR_OUTPUT_PATH' && /symbolic link/.test(e.message));
+      assert.throws(
+        () => H5File.create(link, { overwrite }),
+        (e: unknown) => e instanceof BsreadError && e.code === 'BSREAD_ERR_OUTPUT_PATH' && /symbolic link/.test(e.message),
+      );
     }
     assert.equal(readFileSync(target, 'utf8'), 'do not touch');
   } finally {

@@ -98,7 +98,7 @@ for n in ${JSON.stringify(names)}:
   }
 });
 
-test('values are little-endian as h5py interprets them; bool is h5py\'s boolean (numpy bool)', async () => {
+test("values are little-endian as h5py interprets them; bool is h5py's boolean (numpy bool)", async () => {
   const dir = tempDir();
   const path = join(dir, 'values.h5');
   const file = H5File.create(path);

@@ -10,7 +10,11 @@ const MODULE = fileURLToPath(new URL('../../../src/native/malloc-tuning.js', imp
 function tuneInChild(env: Record<string, string>): { mmapThreshold: number; trimThreshold: number; skipped: string | null } {
   const program = `import(${JSON.stringify(MODULE)}).then((m) => console.log(JSON.stringify(m.keepFreedMemoryInProcess())))`;
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_'))) as Record<string, string>;
-  return JSON.parse(execFileSync(process.execPath, ['-e', program], { env: { ...clean, ...env } }).toString()) as { mmapThreshold: number; trimThreshold: number; skipped: string | null };
+  return JSON.parse(execFileSync(process.execPath, ['-e', program], { env: { ...clean, ...env } }).toString()) as {
+    mmapThreshold: number;
+    trimThreshold: number;
+    skipped: string | null;
+  };
 }
 
 test('keepFreedMemoryInProcess sets the mmap and trim thresholds on Linux', { skip: process.platform !== 'linux' }, () => {
@@ -20,7 +24,7 @@ test('keepFreedMemoryInProcess sets the mmap and trim thresholds on Linux', { sk
   assert.equal(r.trimThreshold, 256 * 1024 * 1024);
 });
 
-test("keepFreedMemoryInProcess leaves glibc alone when the operator set MALLOC_TRIM_THRESHOLD_ or MALLOC_MMAP_THRESHOLD_", () => {
+test('keepFreedMemoryInProcess leaves glibc alone when the operator set MALLOC_TRIM_THRESHOLD_ or MALLOC_MMAP_THRESHOLD_', () => {
   for (const name of ['MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_']) {
     const r = tuneInChild({ [name]: '131072' });
     assert.equal(r.mmapThreshold, 0);

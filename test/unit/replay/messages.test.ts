@@ -44,8 +44,14 @@ test('packed framing: encode then decode gives the original frames, empty ones i
   const decoded = decodePackedMessage([odd.subarray(1), Buffer.from(wire[1])]);
   assert.ok(typeof decoded !== 'string');
   assert.equal(decoded.length, frames.length);
-  assert.deepEqual(decoded.toArray().map((f) => Buffer.from(f).toString('hex')), frames.map((f) => f.toString('hex')));
-  assert.deepEqual(frames.map((_, k) => decoded.frameLength(k)), frames.map((f) => f.length));
+  assert.deepEqual(
+    decoded.toArray().map((f) => Buffer.from(f).toString('hex')),
+    frames.map((f) => f.toString('hex')),
+  );
+  assert.deepEqual(
+    frames.map((_, k) => decoded.frameLength(k)),
+    frames.map((f) => f.length),
+  );
 });
 
 test('packed framing: every inconsistent message is refused with a reason, never thrown', () => {

@@ -5,14 +5,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BsreadError } from '../../../src/errors.js';
-import {
-  buildProfile,
-  CAMERA_NAME,
-  loadProfileFile,
-  parseProfileText,
-  selectChannels,
-  simulatedValue,
-} from '../../../src/sim/index.js';
+import { buildProfile, CAMERA_NAME, loadProfileFile, parseProfileText, selectChannels, simulatedValue } from '../../../src/sim/index.js';
 
 function rejects(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -47,7 +40,21 @@ test('profile errors name the file and the field', () => {
   rejects(() => parseProfileText('- 1\n- 2\n', 'x.yaml'), /is not an object/);
   rejects(() => buildProfile({ channels: [{ name: 'A' }, { name: 'A' }] }), /channel A: appears twice/);
   rejects(() => buildProfile({ channels: [{ name: 'A', type: 'float64', generator: 'text' }] }), /generator "text" needs type string/);
-  rejects(() => buildProfile({ channels: [{ name: 'A', changes: [{ at_pulse: 5, type: 'int8' }, { at_pulse: 5, type: 'int16' }] }] }), /two changes at pulse 5/);
+  rejects(
+    () =>
+      buildProfile({
+        channels: [
+          {
+            name: 'A',
+            changes: [
+              { at_pulse: 5, type: 'int8' },
+              { at_pulse: 5, type: 'int16' },
+            ],
+          },
+        ],
+      }),
+    /two changes at pulse 5/,
+  );
 });
 
 test('a missing profile file is a clear error', () => {
@@ -61,11 +68,13 @@ test('a missing profile file is a clear error', () => {
   }
 });
 
-
 test('selectChannels keeps values, applies modulo, and names unknown channels', () => {
   const cat = buildProfile({ channels: [{ name: 'A', type: 'int32' }, { name: 'B' }, { name: 'C', compression: 'lz4' }] });
   const sel = selectChannels(cat, [{ name: 'C' }, { name: 'A', modulo: 10 }], { forceUncompressed: true });
-  assert.deepEqual(sel.channels.map((c) => c.name), ['C', 'A']);
+  assert.deepEqual(
+    sel.channels.map((c) => c.name),
+    ['C', 'A'],
+  );
   assert.equal(sel.channels[0]!.segments[0]!.def.compression, 'none');
   assert.deepEqual(simulatedValue(sel, 1, 20_000_000_000), simulatedValue(cat, 0, 20_000_000_000));
   assert.equal(simulatedValue(sel, 1, 20_000_000_001), null);

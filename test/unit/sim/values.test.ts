@@ -150,5 +150,8 @@ test('predictMessage: missing channels have null value and timestamp; present on
   assert.deepEqual(m.channels['SIM-10HZ:X1'], { value: null, timestamp: null });
   assert.deepEqual(m.channels['SIM-ALL:FLOAT64']!.timestamp, [ts.sec, ts.ns]);
   assert.equal(m.channels['SIM-ALL:PULSE-ID']!.value, P0 + 1);
-  assert.deepEqual(Object.keys(m.channels), p.channels.map((c) => c.name));
+  assert.deepEqual(
+    Object.keys(m.channels),
+    p.channels.map((c) => c.name),
+  );
 });

@@ -12,7 +12,19 @@ test('tcp://HOST:PORT addresses are parsed; ipc:// paths are accepted', () => {
 });
 
 test('anything else is refused with a message naming the address and the expected form', () => {
-  for (const bad of ['', 'localhost:9999', 'tcp://host', 'tcp://host:', 'tcp://:9999', 'http://host:80', 'tcp://host:0', 'tcp://host:65536', 'tcp://host:99999', 'tcp://ho st:1', 'ipc://']) {
+  for (const bad of [
+    '',
+    'localhost:9999',
+    'tcp://host',
+    'tcp://host:',
+    'tcp://:9999',
+    'http://host:80',
+    'tcp://host:0',
+    'tcp://host:65536',
+    'tcp://host:99999',
+    'tcp://ho st:1',
+    'ipc://',
+  ]) {
     assert.throws(
       () => parseStreamAddress(bad, '--source'),
       (e: unknown) => e instanceof BsreadError && e.code === 'BSREAD_ERR_INVALID_ARGUMENT' && e.message.startsWith('--source'),

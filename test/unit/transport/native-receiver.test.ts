@@ -19,10 +19,14 @@ test('frames arrive byte-identical, including empty frames, in order; all views 
   try {
     const sent: Buffer[][] = [];
     for (let p = 0; p < 5; p++) {
-      const frames = encodeMessage({ pulseId: p, globalTimestamp: { sec: 1, ns: p }, channels: [
-        { def: { name: 'A', type: 'float64' }, value: p + 0.5 },
-        { def: { name: 'B', type: 'int32', shape: [3] }, value: [p, 2, 3] },
-      ] });
+      const frames = encodeMessage({
+        pulseId: p,
+        globalTimestamp: { sec: 1, ns: p },
+        channels: [
+          { def: { name: 'A', type: 'float64' }, value: p + 0.5 },
+          { def: { name: 'B', type: 'int32', shape: [3] }, value: [p, 2, 3] },
+        ],
+      });
       sent.push(frames);
       await push.send(frames);
     }
@@ -88,7 +92,10 @@ test('a full queue applies back-pressure: nothing is lost', async () => {
 });
 
 test('a bad address is refused', () => {
-  assert.throws(() => new NativeStreamReceiver({ address: 'tcp://host' }), (e: unknown) => e instanceof BsreadError);
+  assert.throws(
+    () => new NativeStreamReceiver({ address: 'tcp://host' }),
+    (e: unknown) => e instanceof BsreadError,
+  );
 });
 
 test('a receive loop over a full queue still gives timers their turn (no event-loop starvation)', async () => {
@@ -172,7 +179,11 @@ test('recycleSlabs: released blocks are refilled, held ones are never overwritte
     assert.ok(recycled >= 18, `${recycled} of 20 messages came in slabs`);
     assert.ok(blocks.size <= 2, `${blocks.size} distinct blocks for 2 slabs`);
     // A message bigger than any slab arrives whole, then smaller ones again.
-    for (const [s, bytes] of [[21, 3 * size], [22, size], [23, 3 * size]] as const) {
+    for (const [s, bytes] of [
+      [21, 3 * size],
+      [22, size],
+      [23, 3 * size],
+    ] as const) {
       await push.send(patterned(s, bytes));
       const m = (await r.receive())!;
       assert.ok(intact(m, s, bytes), `message ${s} of ${bytes} bytes`);

@@ -147,9 +147,12 @@ test('refusals: second start, parameters while writing, stop before start, exist
   const h = harness({ output: existing });
   await assert.rejects(h.acq.execute({ kind: 'start_pulse_id', pulseId: 1 }), { code: 'BSREAD_ERR_FILE_EXISTS' });
   await h.acq.execute({ kind: 'stop_pulse_id', pulseId: 90 });
-  await assert.rejects(h.acq.execute({ kind: 'start_now', outputFile: '/dev/null' }).then(() => h.acq.execute({ kind: 'start_pulse_id', pulseId: 1 })), {
-    code: 'BSREAD_ERR_ACQUISITION_ACTIVE',
-  });
+  await assert.rejects(
+    h.acq.execute({ kind: 'start_now', outputFile: '/dev/null' }).then(() => h.acq.execute({ kind: 'start_pulse_id', pulseId: 1 })),
+    {
+      code: 'BSREAD_ERR_ACQUISITION_ACTIVE',
+    },
+  );
   await assert.rejects(h.acq.execute({ kind: 'set_parameters', parameters: PARAMETERS }), { code: 'BSREAD_ERR_ACQUISITION_ACTIVE' });
   await h.acq.shutdown('test');
   const h2 = harness();

@@ -15,7 +15,7 @@ const H = W;
 
 function image(seed: number): Uint16Array {
   const a = new Uint16Array(W * H);
-  let x = seed * 2654435761 >>> 0;
+  let x = (seed * 2654435761) >>> 0;
   for (let k = 0; k < a.length; k++) {
     // Smooth background plus noise: compressible, but not trivially.
     x = (x * 1103515245 + 12345) >>> 0;
@@ -26,7 +26,10 @@ function image(seed: number): Uint16Array {
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 
-for (const [storage, filters] of [['direct', [32008]], ['decompress', []]] as [BitshuffleStorage, number[]][]) {
+for (const [storage, filters] of [
+  ['direct', [32008]],
+  ['decompress', []],
+] as [BitshuffleStorage, number[]][]) {
   test(`bitshuffle ${W}x${H} uint16 images, ${storage}: bit-exact in h5py, missing rows read as zeros`, async () => {
     const path = join(tempDir(), `img-${storage}.h5`);
     const present = [true, true, false, true, false, false, true];
@@ -59,10 +62,16 @@ result = {'shape': list(d.shape), 'chunks': list(d.chunks), 'filters': [p.get_fi
     assert.deepEqual(r.filters, filters);
     if (storage === 'direct') assert.deepEqual(r.chunks, [1, H, W]);
     assert.deepEqual(r.md5, want);
-    assert.deepEqual(r.pid, present.map((_, k) => 1000 + k)); // value or not
+    assert.deepEqual(
+      r.pid,
+      present.map((_, k) => 1000 + k),
+    ); // value or not
     // Big-endian channels are decompressed (and converted) whatever the storage option.
     assert.deepEqual(r.beFilters, []);
-    assert.deepEqual(r.be, present.map((_, k) => md5(new Uint8Array(image(k).slice(0, 32).buffer))));
+    assert.deepEqual(
+      r.be,
+      present.map((_, k) => md5(new Uint8Array(image(k).slice(0, 32).buffer))),
+    );
     // Our own layer reads the same bytes.
     const f = H5File.openReadOnly(path);
     try {

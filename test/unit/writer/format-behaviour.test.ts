@@ -36,10 +36,22 @@ test('seed test: a channel missing for 10 messages then present for 10 → data 
   writeFile(path, msgs);
   const d = await dump(path);
   assert.deepEqual(d['data/B/data']!.shape, [20, 1]);
-  assert.deepEqual(d['data/B/data']!.value, Array.from({ length: 20 }, (_, p) => [p < 10 ? 0 : p]));
-  assert.deepEqual(d['data/B/pulse_id']!.value, Array.from({ length: 20 }, (_, p) => 100 + p));
-  assert.deepEqual(d['data/B/is_data_present']!.value, Array.from({ length: 20 }, (_, p) => (p < 10 ? 0 : 1)));
-  assert.deepEqual(d['data/A/pulse_id']!.value, Array.from({ length: 20 }, (_, p) => 100 + p));
+  assert.deepEqual(
+    d['data/B/data']!.value,
+    Array.from({ length: 20 }, (_, p) => [p < 10 ? 0 : p]),
+  );
+  assert.deepEqual(
+    d['data/B/pulse_id']!.value,
+    Array.from({ length: 20 }, (_, p) => 100 + p),
+  );
+  assert.deepEqual(
+    d['data/B/is_data_present']!.value,
+    Array.from({ length: 20 }, (_, p) => (p < 10 ? 0 : 1)),
+  );
+  assert.deepEqual(
+    d['data/A/pulse_id']!.value,
+    Array.from({ length: 20 }, (_, p) => 100 + p),
+  );
 });
 
 test('seed test: a scalar for 10 messages then a 3-element array for 10 → data(1) has 10 rows, data 20', async () => {
@@ -137,7 +149,15 @@ test('a malformed value is written as missing and counted; an unusable definitio
   const r = new BsreadReceiver();
   const bad = r.open(badFrames) as BsreadMessage;
   // A data header with an unknown type for channel C (values are still there).
-  const header = Buffer.from(JSON.stringify({ htype: 'bsr_d-1.1', channels: [{ name: 'A', type: 'float64', shape: [1] }, { name: 'C', type: 'complex128', shape: [1] }] }));
+  const header = Buffer.from(
+    JSON.stringify({
+      htype: 'bsr_d-1.1',
+      channels: [
+        { name: 'A', type: 'float64', shape: [1] },
+        { name: 'C', type: 'complex128', shape: [1] },
+      ],
+    }),
+  );
   const f64bytes = (v: number) => Buffer.from(new Float64Array([v]).buffer);
   const ts = Buffer.alloc(16);
   const invalid = r.open([encodeMainHeader(3, { sec: 1, ns: 0 }, md5hex(header), 'none'), header, f64bytes(5), ts, f64bytes(6), ts]) as BsreadMessage;
@@ -246,7 +266,10 @@ test('flushIfDue puts buffered rows in the file for another reader while it is o
   process.env['HDF5_USE_FILE_LOCKING'] = 'FALSE';
   try {
     const r = await h5py<number[]>(path, `result = h5py.File(path, 'r')['data/A/pulse_id'][()]`);
-    assert.deepEqual(r, Array.from({ length: 30 }, (_, p) => p));
+    assert.deepEqual(
+      r,
+      Array.from({ length: 30 }, (_, p) => p),
+    );
   } finally {
     if (saved === undefined) delete process.env['HDF5_USE_FILE_LOCKING'];
     else process.env['HDF5_USE_FILE_LOCKING'] = saved;
@@ -285,7 +308,11 @@ test('rows above 4 MiB are split across chunks and read back exactly', () => {
   const path = join(tempDir(), 'big.h5');
   const img = (k: number) => Uint8Array.from({ length: 1500 * 3000 }, (_, j) => (j * 7 + k) & 0xff);
   const def = { name: 'BIG', type: 'uint8' as const, shape: [3000, 1500] };
-  writeFile(path, [message(1, [{ def, value: { shape: [1500, 3000], data: img(1) } }]), message(2, [{ def, value: null }]), message(3, [{ def, value: { shape: [1500, 3000], data: img(3) } }])]);
+  writeFile(path, [
+    message(1, [{ def, value: { shape: [1500, 3000], data: img(1) } }]),
+    message(2, [{ def, value: null }]),
+    message(3, [{ def, value: { shape: [1500, 3000], data: img(3) } }]),
+  ]);
   const f = H5File.openReadOnly(path);
   try {
     const info = f.info('/data/BIG/data');

@@ -139,7 +139,10 @@ for (const file of fixtureFiles()) {
       assert.equal(f.firstPulseId, messages[0]!.pulseId);
       assert.equal(f.lastPulseId, messages.at(-1)!.pulseId);
 
-      const want = expectedFile(messages, fx.messages.map((m) => m.expected));
+      const want = expectedFile(
+        messages,
+        fx.messages.map((m) => m.expected),
+      );
       const n = messages.length;
       const dump = await h5py<{ datasets: Record<string, DumpedDataset>; root_keys: string[] }>(path, DUMP);
       const ours = H5File.openReadOnly(path);
@@ -208,10 +211,13 @@ test('fixture missing-and-change: the never-present channel has no data, the typ
   const f = SwissFelFile.create({ path });
   for (const m of fx.messages) f.write(r.open(m.frames) as BsreadMessage);
   f.close();
-  const keys = await h5py<Record<string, string[]>>(path, `
+  const keys = await h5py<Record<string, string[]>>(
+    path,
+    `
 f = h5py.File(path, 'r')
 result = {k: sorted(f['data'][k].keys()) for k in f['data']}
-`);
+`,
+  );
   assert.deepEqual(keys['MC:NEVER'], ['is_data_present', 'pulse_id']);
   assert.deepEqual(keys['MC:CHANGING'], ['data', 'data(1)', 'is_data_present', 'pulse_id']);
   assert.deepEqual(keys['MC:WF-THEN-MISSING'], ['data', 'is_data_present', 'pulse_id']);

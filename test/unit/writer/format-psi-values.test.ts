@@ -14,7 +14,10 @@ test('bool scalars, arrays and bitshuffle images read back as numpy bool (|b1), 
     message(100 + p, [
       { def: { name: 'B:S', type: 'bool', shape: [1] }, value: p % 2 === 0 },
       { def: { name: 'B:A', type: 'bool', shape: [4] }, value: Uint8Array.from([1, 0, p === 1 ? 1 : 0, 1]) },
-      { def: { name: 'B:IMG', type: 'bool', shape: [64, 32], compression: 'bitshuffle_lz4' }, value: { shape: [32, 64], data: Uint8Array.from({ length: 2048 }, (_, k) => (k + p) % 3 === 0 ? 1 : 0) } },
+      {
+        def: { name: 'B:IMG', type: 'bool', shape: [64, 32], compression: 'bitshuffle_lz4' },
+        value: { shape: [32, 64], data: Uint8Array.from({ length: 2048 }, (_, k) => ((k + p) % 3 === 0 ? 1 : 0)) },
+      },
       { def: { name: 'B:LATE', type: 'bool', shape: [2] }, value: p === 0 ? null : Uint8Array.from([0, 1]) },
     ]),
   );
@@ -34,12 +37,24 @@ result['B:IMG']['ones'] = [int(img[k].sum()) for k in range(3)]
   );
   for (const n of ['B:S', 'B:A', 'B:IMG', 'B:LATE']) assert.equal(r[n]!.dtype, '|b1', `${n} is stored as HDF5's boolean enum`);
   assert.deepEqual(r['B:S']!.v, [[true], [false], [true]]);
-  assert.deepEqual(r['B:A']!.v, [[true, false, false, true], [true, false, true, true], [true, false, false, true]]);
+  assert.deepEqual(r['B:A']!.v, [
+    [true, false, false, true],
+    [true, false, true, true],
+    [true, false, false, true],
+  ]);
   assert.deepEqual(r['B:A']!.mask, [0, 2, 3], 'x[mask] selects where true, it does not index with 0 and 1');
   assert.deepEqual(r['B:IMG']!.shape, [3, 32, 64]);
   const ones = [0, 1, 2].map((p) => Array.from({ length: 2048 }, (_, k) => ((k + p) % 3 === 0 ? 1 : 0) as number).reduce((a, b) => a + b, 0));
   assert.deepEqual(r['B:IMG']!.ones, ones);
-  assert.deepEqual(r['B:LATE']!.v, [[false, false], [false, true], [false, true]], 'rows before the first value are false');
+  assert.deepEqual(
+    r['B:LATE']!.v,
+    [
+      [false, false],
+      [false, true],
+      [false, true],
+    ],
+    'rows before the first value are false',
+  );
 });
 
 /** A message whose only channel is a string sent as PSI's sender compresses "". */
@@ -56,7 +71,11 @@ function psiEmptyString(pulseId: number, compression: 'bitshuffle_lz4' | 'lz4'):
 for (const compression of ['bitshuffle_lz4', 'lz4'] as const) {
   test(`"" compressed with ${compression} as PSI's sender does is written as present: "" and is_data_present 1`, async () => {
     const path = join(tempDir(), `empty-${compression}.h5`);
-    writeFile(path, [message(1, [{ def: { name: 'S', type: 'string', compression }, value: 'x' }]), psiEmptyString(2, compression), message(3, [{ def: { name: 'S', type: 'string', compression }, value: 'z' }])]);
+    writeFile(path, [
+      message(1, [{ def: { name: 'S', type: 'string', compression }, value: 'x' }]),
+      psiEmptyString(2, compression),
+      message(3, [{ def: { name: 'S', type: 'string', compression }, value: 'z' }]),
+    ]);
     const r = await h5py<{ v: string[]; p: number[]; id: number[] }>(
       path,
       `

@@ -59,7 +59,11 @@ function numbers(f: H5File, path: string): number[] {
 /** Every channel's pulse_id holds the message pulse ids (value or not); is_data_present says which had a value. */
 function assertAligned(f: H5File, channel: string, pulseIds: number[], present: boolean[]): void {
   assert.deepEqual(numbers(f, `/data/${channel}/pulse_id`), pulseIds, `${channel}/pulse_id`);
-  assert.deepEqual(numbers(f, `/data/${channel}/is_data_present`), present.map((p) => (p ? 1 : 0)), `${channel}/is_data_present`);
+  assert.deepEqual(
+    numbers(f, `/data/${channel}/is_data_present`),
+    present.map((p) => (p ? 1 : 0)),
+    `${channel}/is_data_present`,
+  );
 }
 
 test('finding 1: a definition the h5 layer refuses (31 dims, rows over 1 TiB) is bad_field; the recording goes on', () => {
@@ -91,7 +95,7 @@ test('finding 1: a definition the h5 layer refuses (31 dims, rows over 1 TiB) is
   });
 });
 
-test('finding 1: an H5Error creating one channel\'s new dataset is a per-channel error; the old data stays', () => {
+test("finding 1: an H5Error creating one channel's new dataset is a per-channel error; the old data stays", () => {
   const path = join(tempDir(), 'h5fail.h5');
   const f = SwissFelFile.create({ path });
   f.write(raw(1, [scalar('A', 1), scalar('B', 1)]));
@@ -99,7 +103,7 @@ test('finding 1: an H5Error creating one channel\'s new dataset is a per-channel
   const real = file.createNumericDataset.bind(file);
   let failing = true;
   file.createNumericDataset = (p, o) => {
-    if (failing && p.startsWith('/data/A/') || p.startsWith('/data/C/')) throw new H5Error(`simulated failure creating ${p}`, 'H5Dcreate2');
+    if ((failing && p.startsWith('/data/A/')) || p.startsWith('/data/C/')) throw new H5Error(`simulated failure creating ${p}`, 'H5Dcreate2');
     return real(p, o);
   };
   const int32 = (name: string, v: number): RawChannel => ({ hdr: { name, type: 'int32' }, value: Buffer.from(new Int32Array([v]).buffer) });
@@ -139,12 +143,20 @@ test('finding 2: a malformed value with a new definition does not replace data (
   });
 });
 
-test('finding 3: names that collide with another channel\'s group or its members are bad_channel_name', () => {
+test("finding 3: names that collide with another channel's group or its members are bad_channel_name", () => {
   const path = join(tempDir(), 'names.h5');
   const f = SwissFelFile.create({ path });
   const names = ['SAR-CVME:TIME', 'CAM', 'CAM/data', 'CAM/pulse_id', 'CAM/is_data_present', 'CAM/data(1)', 'CAM/sub', 'D/E', 'D'];
   for (let p = 1; p <= 3; p++) {
-    assert.deepEqual(f.write(raw(p, names.map((n) => scalar(n, p)))), { channelErrors: 6 });
+    assert.deepEqual(
+      f.write(
+        raw(
+          p,
+          names.map((n) => scalar(n, p)),
+        ),
+      ),
+      { channelErrors: 6 },
+    );
   }
   assert.deepEqual(f.channelErrorCounts(), { bad_channel_name: 18 });
   f.close();
@@ -158,7 +170,7 @@ test('finding 3: names that collide with another channel\'s group or its members
   });
 });
 
-test('finding 5: close() writes every other channel\'s buffered rows when one channel fails, and closes the file', () => {
+test("finding 5: close() writes every other channel's buffered rows when one channel fails, and closes the file", () => {
   const path = join(tempDir(), 'close.h5');
   const f = SwissFelFile.create({ path });
   for (let p = 1; p <= 50; p++) f.write(raw(p, [scalar('A', p), scalar('B', p), scalar('C', p)]));
@@ -171,7 +183,12 @@ test('finding 5: close() writes every other channel\'s buffered rows when one ch
   readBack(path, (h) => {
     for (const n of ['B', 'C']) {
       assert.deepEqual(numbers(h, `/data/${n}/data`), expected, n);
-      assertAligned(h, n, expected, expected.map(() => true));
+      assertAligned(
+        h,
+        n,
+        expected,
+        expected.map(() => true),
+      );
     }
   });
 });
@@ -201,7 +218,10 @@ test('finding 6: a large-array flush that fails midway does not write its first 
   readBack(path, (h) => {
     assert.deepEqual(h.info('/data/WF/data').shape, [5, 8192]);
     const d = numbers(h, '/data/WF/data');
-    assert.deepEqual([0, 1, 2, 3, 4].map((r) => d[r * 8192]), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((r) => d[r * 8192]),
+      [1, 2, 3, 4, 5],
+    );
     assertAligned(h, 'WF', [1, 2, 3, 4, 5], [true, true, true, true, true]);
   });
 });
@@ -227,7 +247,10 @@ test('finding 4: a corrupt bitshuffle frame is not stored as a direct chunk: dec
   assert.deepEqual(f.channelErrorCounts(), { decompress: 1 });
   f.close();
   readBack(path, (h) => {
-    assert.deepEqual(h.filters('/data/CAM/data').map((x) => x.id), [32008]);
+    assert.deepEqual(
+      h.filters('/data/CAM/data').map((x) => x.id),
+      [32008],
+    );
     const d = h.read('/data/CAM/data').data as Buffer; // readable through the filter: every chunk is valid
     const row = 128 * 128 * 2;
     for (let p = 1; p <= 5; p++) {

@@ -25,7 +25,16 @@ result = {k: {'dtype': str(g[k].dtype), 'shape': list(g[k].shape), 'value': [x.d
   );
   assert.deepEqual(Object.keys(r).sort(), ['data', 'data(1)', 'data(2)', 'is_data_present', 'pulse_id']);
   assert.deepEqual(r['data(1)'], { dtype: 'int64', shape: [2, 1], value: [[0], [1]] });
-  assert.deepEqual(r['data(2)'], { dtype: 'int64', shape: [4, 2], value: [[0, 0], [0, 0], [2, 2], [3, 3]] });
+  assert.deepEqual(r['data(2)'], {
+    dtype: 'int64',
+    shape: [4, 2],
+    value: [
+      [0, 0],
+      [0, 0],
+      [2, 2],
+      [3, 3],
+    ],
+  });
   assert.deepEqual(r['data'], { dtype: 'object', shape: [6], value: ['', '', '', '', 's4', 's5'] });
   assert.deepEqual(r['pulse_id'], { dtype: 'int64', shape: [6], value: [0, 1, 2, 3, 4, 5] });
   assert.deepEqual(r['is_data_present'], { dtype: 'uint8', shape: [6], value: [1, 1, 1, 1, 1, 1] });

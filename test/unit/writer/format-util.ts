@@ -4,13 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import {
-  BsreadReceiver,
-  encodeMessage,
-  type BsreadMessage,
-  type ChannelDefInput,
-  type ValueInput,
-} from '../../../src/bsread/index.js';
+import { BsreadReceiver, encodeMessage, type BsreadMessage, type ChannelDefInput, type ValueInput } from '../../../src/bsread/index.js';
 import { SwissFelFile, type SwissFelFileOptions } from '../../../src/writer/swissfel-file.js';
 
 /** A fresh temporary folder, removed when the test file finishes. */

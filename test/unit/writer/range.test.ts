@@ -78,7 +78,6 @@ test('a stop already behind the last pulse seen completes the range at once', ()
   assert.equal(isComplete({ ...OPEN_RANGE, stopPulseId: 1 }, NO_PROGRESS), false);
 });
 
-
 test('checkBounds names both values when stop is before start', () => {
   assert.equal(checkBounds({ ...OPEN_RANGE, startPulseId: 100, stopPulseId: 90 }), 'stop_pulse_id 90 is before start_pulse_id 100');
   assert.equal(checkBounds({ ...OPEN_RANGE, startPulseId: 100, stopPulseId: 100 }), null);

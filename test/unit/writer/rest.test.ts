@@ -87,7 +87,7 @@ test('start_now with no body, an empty JSON body, {} and an output_file', async 
 
 test('garbage ids, bodies and paths: state error (HTTP 200), unknown routes JSON 404', async () => {
   const { app, call } = await setup();
-  const cases: [('GET' | 'PUT' | 'POST'), string, string | undefined, RegExp][] = [
+  const cases: ['GET' | 'PUT' | 'POST', string, string | undefined, RegExp][] = [
     ['PUT', '/start_pulse_id/abc', undefined, /start_pulse_id must be a non-negative integer, got "abc"/],
     ['PUT', '/start_pulse_id/1.5', undefined, /non-negative integer/],
     ['PUT', '/start_pulse_id/-1', undefined, /non-negative integer/],
