@@ -163,9 +163,16 @@ export interface MallocAddon {
   keepFreedMemory(): { mmapThreshold: number; trimThreshold: number };
 }
 
+// ---- files: native/fs_reserve.cc ----------------------------------------------------------------
+
+export interface FsAddon {
+  /** Creates `path` (must not exist, mode 0600) with `bytes` allocated; throws code 'FS_ERR'. */
+  allocateFile(path: string, bytes: number): void;
+}
+
 // ---- the whole addon ----------------------------------------------------------------------------
 
-export interface NativeAddon extends CompressionAddon, H5Addon, TransportAddon, MallocAddon {}
+export interface NativeAddon extends CompressionAddon, H5Addon, TransportAddon, MallocAddon, FsAddon {}
 
 let cached: NativeAddon | undefined;
 

@@ -1,11 +1,12 @@
 // Disk space held back for closing the file. When the disk fills up during an acquisition,
 // libhdf5 cannot write the metadata that makes the file readable (superblock, chunk indexes,
 // dataset extents), and after one failed flush its metadata cache is unusable: the file of a
-// full disk was unreadable, rows already accepted with it. A file of zeros beside the output
-// holds some space from the start; the writer stops when less than that is free, and deleting
-// the reserve then gives libhdf5 the room to close the file properly.
-import { closeSync, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+// full disk was unreadable, rows already accepted with it. A file beside the output holds some
+// space from the start (allocated with posix_fallocate, not written); the writer stops when less
+// than that is free, and deleting the reserve then gives libhdf5 the room to close the file.
+import { statfsSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { nativeAddon } from '../native/surface.js';
 
 /**
  * Default size: more than a second of buffered rows at SwissFEL scale (10,000 scalars at 100 Hz
@@ -14,7 +15,8 @@ import { basename, dirname, join } from 'node:path';
 export const DEFAULT_RESERVE_BYTES = 64 * 1024 * 1024;
 /** Never more than this share of the free space. */
 const MAX_FREE_SHARE = 0.25;
-const BLOCK = new Uint8Array(64 * 1024);
+/** The reserve's size is a multiple of this. */
+const BLOCK_BYTES = 64 * 1024;
 
 export class SpaceReserve {
   private released = false;
@@ -41,25 +43,12 @@ export class SpaceReserve {
     } catch {
       return null;
     }
-    size -= size % BLOCK.length;
+    size -= size % BLOCK_BYTES;
     if (size <= 0) return null;
-    let fd: number;
     try {
-      fd = openSync(path, 'wx', 0o600);
+      nativeAddon().allocateFile(path, size);
     } catch {
-      return null; // exists (another writer's, or left by a killed one: not ours to delete) or no access
-    }
-    try {
-      for (let done = 0; done < size; done += BLOCK.length) writeSync(fd, BLOCK);
-      closeSync(fd);
-    } catch {
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed
-      }
-      unlinkQuietly(path);
-      return null;
+      return null; // exists (another writer's, or left by a killed one: not ours to delete), no access or no room
     }
     return new SpaceReserve(path, size);
   }

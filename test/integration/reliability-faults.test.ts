@@ -9,7 +9,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import { encodeMessage, resolveChannelDef } from '../../src/bsread/index.js';
 import type { StreamSender } from '../helpers/stream-sender.js';
 import { h5py } from '../helpers/h5py.js';
@@ -78,16 +78,27 @@ test('SIGKILL while writing at 100 Hz: the file opens in h5py and holds every pu
   assert.deepEqual(f.ids, range(1000, 1000 + f.ids.length - 1), 'consecutive from the start: nothing invented, nothing missing');
 });
 
-test('disk full while writing (2 MiB tmpfs): status error with a clear message, the file readable up to what fit, no hang', { timeout: 60_000 }, async (t) => {
-  if (process.getuid?.() !== 0) return t.skip('not root: cannot mount a tmpfs');
-  const mnt = join(dir, 'small');
+/** A 2 MiB tmpfs mounted at dir/name (unmounted at the end), or null with the test skipped (needs root). */
+function smallDisk(t: TestContext, name: string): string | null {
+  if (process.getuid?.() !== 0) {
+    t.skip('not root: cannot mount a tmpfs');
+    return null;
+  }
+  const mnt = join(dir, name);
   mkdirSync(mnt);
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'pipe' });
   } catch (e) {
-    return t.skip(`mount failed: ${String(e)}`);
+    t.skip(`mount failed: ${String(e)}`);
+    return null;
   }
   mounts.push(mnt);
+  return mnt;
+}
+
+test('disk full while writing (2 MiB tmpfs): status error with a clear message, the file readable up to what fit, no hang', { timeout: 60_000 }, async (t) => {
+  const mnt = smallDisk(t, 'small');
+  if (mnt === null) return;
   const src = await newSender();
   const path = join(mnt, 'full.h5');
   const w = await startWriter(src.endpoint, path, ['--flush_interval', '0.1']);
@@ -121,15 +132,8 @@ test('disk full while writing (2 MiB tmpfs): status error with a clear message, 
 });
 
 test('disk full without the writer program: writing stops before the disk is full, the file keeps every row, the process exits normally', { timeout: 60_000 }, async (t) => {
-  if (process.getuid?.() !== 0) return t.skip('not root: cannot mount a tmpfs');
-  const mnt = join(dir, 'small2');
-  mkdirSync(mnt);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'pipe' });
-  } catch (e) {
-    return t.skip(`mount failed: ${String(e)}`);
-  }
-  mounts.push(mnt);
+  const mnt = smallDisk(t, 'small2');
+  if (mnt === null) return;
   const path = join(mnt, 'full.h5');
   // The file layer alone in a child process: write until the disk is full, close, exit.
   const script = `
