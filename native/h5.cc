@@ -229,9 +229,18 @@ bool NumTypeFromH5(hid_t type, NumType* out) {
     if (size == 8) { *out = NumType::Float64; return true; }
     return false;
   }
-  if (cls == H5T_ENUM && IsBoolEnum(type)) {
-    *out = NumType::Bool;
-    return true;
+  if (cls == H5T_ENUM) {
+    if (IsBoolEnum(type)) {
+      *out = NumType::Bool;
+      return true;
+    }
+    // Another enum (written by someone else): read as its base integer.
+    Hid base(H5Tget_super(type), H5Tclose);
+    if (base.get() < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return false;
+    }
+    return NumTypeFromH5(base, out);
   }
   return false;
 }

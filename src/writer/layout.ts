@@ -177,6 +177,18 @@ export const LARGE_ROW_BYTES = 32 * 1024;
 /** Chunk rows of string datasets (vlen: a chunk holds 16-byte references, the text lives in the heap). */
 export const STRING_CHUNK_ROWS = 4096;
 
+/** Bytes one row of a channel can take on disk at most: its value uncompressed, pulse_id, is_data_present. */
+export function rowBytesBound(def: ChannelDef): number {
+  return (def.type === 'string' ? 0 : TYPES[def.type].size * Math.max(1, def.elements)) + 9;
+}
+
+/**
+ * Disk space a channel's file metadata (object headers, chunk indexes) can take: measured about
+ * 7 KiB per dataset at the first flush, with room for index growth. Chunks cost disk only as
+ * their bytes are written (libhdf5 extends the file sparsely), so they are counted as rows.
+ */
+export const CHANNEL_METADATA_BYTES = 24 * 1024;
+
 // ---------------------------------------------------------------------------------------------
 // Definitions → datasets
 

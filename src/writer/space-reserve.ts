@@ -4,7 +4,7 @@
 // full disk was unreadable, rows already accepted with it. A file beside the output holds some
 // space from the start (allocated with posix_fallocate, not written); the writer stops when less
 // than that is free, and deleting the reserve then gives libhdf5 the room to close the file.
-import { statfsSync, unlinkSync } from 'node:fs';
+import { readdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { nativeAddon } from '../native/surface.js';
 
@@ -22,20 +22,24 @@ export class SpaceReserve {
   private released = false;
 
   private constructor(
-    /** The reserve file: `.<output name>.reserve` beside the output. */
+    /** The reserve file: `.<output name>.reserve-<pid>` beside the output. */
     readonly path: string,
     readonly bytes: number,
   ) {}
 
   /**
-   * Writes the reserve for `outputPath`: `bytes`, or a quarter of the free space if that is
+   * Allocates the reserve for `outputPath`: `bytes`, or a quarter of the free space if that is
    * less. Returns null when no reserve can be made (no space, a read-only folder): the file is
-   * written all the same, without this safety margin.
+   * written all the same, without this safety margin. The reserve is deleted by release() and,
+   * should the process end without it (GET /kill, an uncaught error), when it exits; one left by
+   * a process that was killed is deleted by the next reserve for the same output.
    */
   static create(outputPath: string, bytes = DEFAULT_RESERVE_BYTES): SpaceReserve | null {
     if (!(bytes > 0)) return null;
     const dir = dirname(outputPath);
-    const path = join(dir, `.${basename(outputPath)}.reserve`);
+    const prefix = `.${basename(outputPath)}.reserve-`;
+    removeStale(dir, prefix);
+    const path = join(dir, `${prefix}${process.pid}`);
     let size = bytes;
     try {
       const fs = statfsSync(dir);
@@ -48,9 +52,17 @@ export class SpaceReserve {
     try {
       nativeAddon().allocateFile(path, size);
     } catch {
-      return null; // exists (another writer's, or left by a killed one: not ours to delete), no access or no room
+      return null; // no access or no room
     }
-    return new SpaceReserve(path, size);
+    const reserve = new SpaceReserve(path, size);
+    live.add(reserve);
+    if (live.size === 1 && !exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', () => {
+        for (const r of live) r.release();
+      });
+    }
+    return reserve;
   }
 
   /**
@@ -71,8 +83,37 @@ export class SpaceReserve {
   release(): boolean {
     if (this.released) return false;
     this.released = true;
+    live.delete(this);
     unlinkQuietly(this.path);
     return true;
+  }
+}
+
+/** Reserves not yet released, deleted when the process exits. */
+const live = new Set<SpaceReserve>();
+let exitHookInstalled = false;
+
+/** Deletes reserves for the same output whose process is gone (it was killed before it could). */
+function removeStale(dir: string, prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid)) unlinkQuietly(join(dir, name));
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

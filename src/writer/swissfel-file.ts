@@ -29,6 +29,8 @@ import {
   generalPath,
   generalValues,
   definitionProblem,
+  rowBytesBound,
+  CHANNEL_METADATA_BYTES,
   type BitshuffleStorage,
   type KindOptions,
 } from './layout.js';
@@ -98,6 +100,8 @@ interface HeaderPlan {
   readonly absent: Channel[];
   /** Channel-set version the plan was built for. */
   readonly version: number;
+  /** Disk bytes one message of this header can need at most (values uncompressed; strings not counted). */
+  readonly rowBytesBound: number;
 }
 
 const EMPTY_PARAMETERS: Record<string, string> = {};
@@ -119,10 +123,12 @@ export class SwissFelFile {
   private rowCount = 0;
   private readonly reserve: SpaceReserve | null;
   /**
-   * With a reserve: bytes of the messages written since the last complete flush, the estimate
-   * of what may still be in memory (ours and libhdf5's) and not yet on disk, unseen by statfs.
+   * With a reserve: a bound on the bytes written since the last complete flush, which may still
+   * be in memory (ours and libhdf5's) and not yet on disk, unseen by statfs: per message, every
+   * value uncompressed plus the message's own size (strings, chunks stored as received).
    */
   private unflushedBytes = 0;
+
   /** The message pulse id of every row, in arrival order (for truncateAfter). */
   private rowPulseIds = new Float64Array(1024);
   private readonly errorCounts: Record<string, number> = {};
@@ -202,11 +208,11 @@ export class SwissFelFile {
    */
   write(msg: BsreadMessage): WriteResult {
     this.checkOpen();
-    const lowSpace = this.checkSpace(msg);
     const row = this.rowCount;
     const pid = msg.pulseId;
     if (!this.generalWritten) this.writeGeneral();
     const plan = this.planFor(msg.header);
+    const lowSpace = this.checkSpace(msg, plan);
     const entries = msg.header.channels;
     const slots = plan.slots;
     let errors = 0;
@@ -264,29 +270,30 @@ export class SwissFelFile {
   }
 
   /**
-   * With a reserve (SpaceReserve): throws BSREAD_ERR_DISK_FULL when less is free than the
-   * reserve holds, so that the file is closed while the reserve guarantees the room to do it
-   * (libhdf5 does not recover from a write that found the disk full); returns true when space
-   * is getting low (under twice the reserve): then every row goes to the file at once.
+   * With a reserve (SpaceReserve): throws BSREAD_ERR_DISK_FULL, with nothing recorded, when the
+   * free space minus what this message and the unflushed rows may need minus the channels'
+   * metadata allowance is below the reserve, so that the file is closed while the reserve guarantees the room
+   * to do it (libhdf5 does not recover from a write that found the disk full). Returns true when
+   * the unflushed rows should go to the file now (they are more than the headroom left), so that
+   * statfs sees them.
    */
-  private checkSpace(msg: BsreadMessage): boolean {
+  private checkSpace(msg: BsreadMessage, plan: HeaderPlan): boolean {
     const r = this.reserve;
     if (r === null) return false;
     const disk = r.freeBytes();
     if (disk === null) return false;
-    // What is written since the last flush may still be in memory: count it twice (values
-    // decompressed for storage, pulse_id, is_data_present, chunk indexes).
-    this.unflushedBytes += msg.byteLength;
-    const free = disk - 2 * this.unflushedBytes;
-    if (free < r.bytes) {
-      this.unflushedBytes -= msg.byteLength; // not written
+    const metadata = this.channels.size * CHANNEL_METADATA_BYTES;
+    const need = plan.rowBytesBound + msg.byteLength;
+    const headroom = disk - r.bytes - metadata - this.unflushedBytes - need;
+    if (headroom < 0) {
       throw new BsreadError(
         'BSREAD_ERR_DISK_FULL',
-        `almost no space left on the disk of ${this.path}: ${disk} bytes free, about ${2 * this.unflushedBytes} of them needed by rows not yet flushed ` +
-          `and ${r.bytes} held back to close the file; writing stops here, the file keeps every row so far`,
+        `almost no space left on the disk of ${this.path}: ${disk} bytes free, up to ${this.unflushedBytes + need + metadata} of them needed by rows ` +
+          `not yet flushed and the file's metadata, and ${r.bytes} held back to close the file; writing stops here, the file keeps every row so far`,
       );
     }
-    return free < 2 * r.bytes;
+    this.unflushedBytes += need;
+    return headroom < this.unflushedBytes;
   }
 
   /**
@@ -497,7 +504,14 @@ export class SwissFelFile {
     }
     const absent: Channel[] = [];
     for (const [name, ch] of this.channels) if (!seen.has(name)) absent.push(ch);
-    const plan: HeaderPlan = { slots, slotErrors, absent, version: this.channelVersion };
+    let rowBound = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      // Definitions the file cannot take (absurd shapes...) are written as missing: no bytes.
+      if (slots[i] !== null && e.invalid === undefined && definitionProblem(e, this.kindOptions) === null) rowBound += rowBytesBound(e);
+    }
+    rowBound += 9 * absent.length;
+    const plan: HeaderPlan = { slots, slotErrors, absent, version: this.channelVersion, rowBytesBound: rowBound };
     this.plans.set(header, plan);
     return plan;
   }

@@ -78,8 +78,8 @@ test('SIGKILL while writing at 100 Hz: the file opens in h5py and holds every pu
   assert.deepEqual(f.ids, range(1000, 1000 + f.ids.length - 1), 'consecutive from the start: nothing invented, nothing missing');
 });
 
-/** A 2 MiB tmpfs mounted at dir/name (unmounted at the end), or null with the test skipped (needs root). */
-function smallDisk(t: TestContext, name: string): string | null {
+/** A small tmpfs (2 MiB unless `size` says otherwise) mounted at dir/name (unmounted at the end), or null with the test skipped (needs root). */
+function smallDisk(t: TestContext, name: string, size = '2m'): string | null {
   if (process.getuid?.() !== 0) {
     t.skip('not root: cannot mount a tmpfs');
     return null;
@@ -87,7 +87,7 @@ function smallDisk(t: TestContext, name: string): string | null {
   const mnt = join(dir, name);
   mkdirSync(mnt);
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt], { stdio: 'pipe' });
   } catch (e) {
     t.skip(`mount failed: ${String(e)}`);
     return null;
@@ -162,6 +162,42 @@ test('disk full without the writer program: writing stops before the disk is ful
   for (const [c, ids] of Object.entries(f.ids)) assert.deepEqual(ids, range(1, out.rows), `${c}: every row written, consecutive`);
   assert.deepEqual(f.dir, ['full.h5'], 'the reserve file is gone');
 });
+
+test(
+  'disk full with values stored far bigger than sent (lz4 images of zeros, stored decompressed): writing stops in time, the file stays readable',
+  { timeout: 60_000 },
+  async (t) => {
+    const mnt = smallDisk(t, 'small3', '40m');
+    if (mnt === null) return;
+    const path = join(mnt, 'lz4.h5');
+    // 66 kB on the wire, 16.8 MB in the file: an estimate from message sizes let libhdf5 hit the full disk.
+    const script = `
+    import { SwissFelFile } from ${JSON.stringify(join(ROOT, 'dist/src/writer/swissfel-file.js'))};
+    import { BsreadReceiver, encodeMessage } from ${JSON.stringify(join(ROOT, 'dist/src/bsread/index.js'))};
+    const r = new BsreadReceiver();
+    const f = SwissFelFile.create({ path: ${JSON.stringify(path)}, bitshuffle: 'decompress' });
+    const img = new Uint16Array(2900 * 2900);
+    let failed = '';
+    for (let p = 1; p < 100 && !failed; p++) {
+      img[0] = p;
+      const channels = [{ def: { name: 'IMG', type: 'uint16', shape: [2900, 2900], compression: 'lz4' }, value: img }, { def: { name: 'S', type: 'float64' }, value: p }];
+      try { f.write(r.open(encodeMessage({ pulseId: p, globalTimestamp: { sec: 1, ns: 0 }, channels }))); } catch (e) { failed = e.code; }
+    }
+    f.close();
+    process.stdout.write(JSON.stringify({ failed, rows: f.rows }));
+  `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 50_000 });
+    assert.equal(child.status, 0, `${child.signal ?? ''} ${child.stderr.slice(-1000)}`);
+    const out = JSON.parse(child.stdout) as { failed: string; rows: number };
+    assert.equal(out.failed, 'BSREAD_ERR_DISK_FULL');
+    const f = await h5py<{ ids: number[]; img0: number[] }>(
+      path,
+      'f = h5py.File(path, "r")\nresult = {"ids": f["data/S/pulse_id"][:], "img0": [int(x) for x in f["data/IMG/data"][:, 0, 0]]}',
+    );
+    assert.deepEqual(f.ids, range(1, out.rows));
+    assert.deepEqual(f.img0, range(1, out.rows), 'every image row as written');
+  },
+);
 
 test('a symlink at the output path pointing to an existing file: refused with and without --overwrite, target untouched', async () => {
   const target = join(dir, 'precious.dat');
