@@ -166,3 +166,27 @@ test('resize truncates and grows with fill value 0; appends continue after the n
   const v = await h5py<number[][]>(path, `result = h5py.File(path, 'r')['/data/ch/data'][()]`);
   assert.deepEqual(v, [[1], [2], [3], [4], [0], [0], [9]]);
 });
+
+test("enums written by others read as their base integers; only h5py's FALSE/TRUE enum is 'bool'", async () => {
+  const path = join(tempDir(), 'enums.h5');
+  await h5py(
+    path,
+    `f = h5py.File(path, 'w')
+state = h5py.enum_dtype({'OFF': 0, 'ON': 1, 'ERR': 2}, basetype='i1')
+f.create_dataset('state', data=np.array([0, 2, 1], dtype='i1'), dtype=state)
+f.create_dataset('flag', data=np.array([True, False]))
+f.close()
+result = None`,
+  );
+  const file = H5File.openReadOnly(path);
+  try {
+    const state = file.read('/state');
+    assert.equal(state.type, 'int8');
+    assert.deepEqual([...new Int8Array((state.data as Buffer).buffer, (state.data as Buffer).byteOffset, 3)], [0, 2, 1]);
+    const flag = file.read('/flag');
+    assert.equal(flag.type, 'bool');
+    assert.deepEqual([...(flag.data as Buffer)], [1, 0]);
+  } finally {
+    file.close();
+  }
+});
