@@ -281,6 +281,11 @@ bool TryLz4(Napi::Env env, Bytes frame, uint32_t size, const char* order, uint64
             std::string& why) {
   std::string prefix = std::string(order) + " prefix declares " + Str(size) + " bytes";
   uint64_t compressed = frame.len - 4;
+  if (size == 0 && compressed == 0) {
+    // Nothing to decompress: PSI's sender compresses "" to the bare prefix, with no block.
+    out = Napi::Buffer<uint8_t>::New(env, 0);
+    return true;
+  }
   if (size > maxBytes) {
     why = prefix + ", more than the limit of " + Str(maxBytes);
     return false;

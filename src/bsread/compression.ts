@@ -122,8 +122,6 @@ export function defaultBlockElements(elemSize: number): number {
  */
 export function lz4Decompress(frame: Uint8Array, preferred: ByteOrder, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
   checkMaxBytes('lz4 decode', maxBytes);
-  // Nothing to decompress: PSI's sender compresses "" to the bare prefix 00 00 00 00, no block.
-  if (frame.length === 4 && frame[0] === 0 && frame[1] === 0 && frame[2] === 0 && frame[3] === 0) return Buffer.alloc(0);
   return callNative('lz4 decode', (n) => n.lz4Decompress(frame, preferred === 'big', maxBytes));
 }
 

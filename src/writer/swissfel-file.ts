@@ -10,7 +10,6 @@
 //   message is written (the original's thread died);
 // - truncateAfter() really drops rows past the stop pulse (§11 item 9).
 // Rows are collected in memory and appended in batches, at least every flushIntervalMs.
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { BsreadMessage, ChannelEntry, DataHeader } from '../bsread/index.js';
 import { BsreadError, H5Error, MalformedMessageError } from '../errors.js';
@@ -67,10 +66,10 @@ export interface SwissFelFileOptions {
    */
   dropPageCache?: boolean;
   /**
-   * Bytes held back beside the file in `.<name>.reserve` (default DEFAULT_RESERVE_BYTES, at
-   * most a quarter of the free space; 0: none). Writing stops (BSREAD_ERR_DISK_FULL) when less
-   * than that is free; close() deletes the reserve first, so the file is always closed with
-   * room to spare and stays readable with every row written.
+   * Bytes held back beside the file in `.<name>.reserve-<pid>` (default DEFAULT_RESERVE_BYTES,
+   * at most a quarter of the free space; 0: none). Writing stops (BSREAD_ERR_DISK_FULL) when
+   * what the file may still need would not fit above it (checkSpace); close() deletes the
+   * reserve first, so the file is closed with room to spare and stays readable with every row.
    */
   reserveBytes?: number;
 }
@@ -526,12 +525,12 @@ function openOutput(path: string, overwrite: boolean): H5File {
   const OVERWRITE_HINT = 'overwrite not allowed';
   refuseExisting(path, overwrite, OVERWRITE_HINT);
   checkOutputFolder(path);
-  const existed = existsSync(path);
   try {
     return H5File.create(path, { overwrite });
   } catch (e) {
-    // Created by someone else between the check and the create: the same refusal.
-    if (!overwrite && !existed && existsSync(path)) refuseExisting(path, false, OVERWRITE_HINT);
+    // Without overwrite the path did not exist a moment ago: if it does now, someone else
+    // created it in between, which is the same refusal.
+    if (!overwrite) refuseExisting(path, false, OVERWRITE_HINT);
     const why = e instanceof Error ? e.message : String(e);
     throw new BsreadError('BSREAD_ERR_OUTPUT_PATH', `cannot create ${path} (is ${dirname(resolve(path))} writable?): ${why}`, { cause: e });
   }

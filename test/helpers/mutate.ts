@@ -145,6 +145,12 @@ const withFrame = (c: Ctx, index: number, frame: Buffer): Buffer[] => {
   f[index] = frame;
   return f;
 };
+/** IMG's bitshuffle_lz4 frame with its header's total size replaced by `bytes`. */
+const withImgDeclaredSize = (c: Ctx, bytes: bigint): Buffer[] => {
+  const f = Buffer.from(c.frames[valueFrame('IMG')]!);
+  f.writeBigInt64BE(bytes, 0);
+  return withFrame(c, valueFrame('IMG'), f);
+};
 /** Bytes that are not JSON at all (first byte 0xff cannot start a JSON text). */
 const garbage = (c: Ctx): Buffer => {
   const b = c.rng.bytes(c.rng.int(1, 64));
@@ -321,11 +327,7 @@ export const MUTATIONS: readonly MutationSpec[] = [
     // direct chunk storage checks the declared size (size_mismatch); decoding reports decompress
     kinds: ['size_mismatch', 'decompress'],
     weight: 2,
-    apply: (c) => {
-      const f = Buffer.from(c.frames[valueFrame('IMG')]!);
-      f.writeBigInt64BE(BigInt(c.rng.pick([2, 254, 258, 1 << 30, 2 ** 40, Number.MAX_SAFE_INTEGER])), 0);
-      return withFrame(c, valueFrame('IMG'), f);
-    },
+    apply: (c) => withImgDeclaredSize(c, BigInt(c.rng.pick([2, 254, 258, 1 << 30, 2 ** 40, Number.MAX_SAFE_INTEGER]))),
   },
   {
     name: 'val_bitshuffle_no_header',
@@ -362,11 +364,7 @@ export const MUTATIONS: readonly MutationSpec[] = [
     layer: 'repeat',
     kinds: [],
     weight: 1,
-    apply: (c) => {
-      const f = Buffer.from(c.frames[valueFrame('IMG')]!);
-      f.writeBigInt64BE(2n ** 40n, 0); // the issue's 2^40-byte claim
-      return withFrame(c, valueFrame('IMG'), f);
-    },
+    apply: (c) => withImgDeclaredSize(c, 2n ** 40n), // a 2^40-byte claim
   },
   {
     name: 'val_lz4_truncated',
