@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   BSREAD_ERR_ADDON: 'the native addon is missing or failed',
   BSREAD_ERR_COMPRESSION: 'compressed data is corrupt',
   BSREAD_ERR_REPLAY: 'the buffer cannot replay the requested pulses',
+  BSREAD_ERR_JETSTREAM: 'the NATS JetStream server or stream cannot be used',
   H5_ERR: 'the HDF5 library reported an error',
   H5_ERR_CLOSED: 'an HDF5 handle was used after close',
 } as const;

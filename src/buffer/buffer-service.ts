@@ -4,6 +4,7 @@
 import { BsreadReceiver, readMainHeaderFrame } from '../bsread/index.js';
 import { DropCounter } from '../drop-counter.js';
 import { BsreadError, errorMessage, MalformedMessageError, type MalformedKind } from '../errors.js';
+import { JetStreamPublisher, type JetStreamStatus, type StreamSettings } from '../jetstream/index.js';
 import type { Logger } from '../log.js';
 import { ReplayService, type ConsumerStatus } from '../replay/index.js';
 import { messageFrames, NativeStreamReceiver, packFrames, type PackedFrames, type ReceiveMode } from '../transport/index.js';
@@ -30,6 +31,8 @@ export interface BufferServiceOptions {
   analyzer: boolean;
   consumerIdleMs: number;
   log: Logger;
+  /** Also publish every message into this JetStream stream. */
+  jetStream?: { servers: readonly string[]; stream: StreamSettings; onFatal: (e: BsreadError) => void } | undefined;
   /** Buffer clock, for tests. */
   now?: () => number;
 }
@@ -62,6 +65,7 @@ export interface BufferStatus {
   output: CompatOutputStatus;
   replay: { endpoint: string; consumers: ConsumerStatus[]; dropped: number; idle_released: number; bad_requests: number };
   analyzer: AnalyzerCounters | null;
+  jetstream: JetStreamStatus | null;
 }
 
 export class BufferService {
@@ -75,6 +79,7 @@ export class BufferService {
   private input: NativeStreamReceiver | undefined;
   private output: CompatOutput | undefined;
   private replay: ReplayService | undefined;
+  private publisher: JetStreamPublisher | undefined;
   private intake: Promise<void> | undefined;
   private tick: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -112,6 +117,9 @@ export class BufferService {
         log: opts.log,
         idleMs: opts.consumerIdleMs,
       });
+      if (opts.jetStream !== undefined) {
+        s.publisher = await JetStreamPublisher.start(s.ring, { servers: opts.jetStream.servers, stream: opts.jetStream.stream, log: opts.log, onFatal: opts.jetStream.onFatal });
+      }
       // The addon's libzmq receiver: each message arrives already packed (one Buffer + frame
       // offsets), which is exactly how the ring stores it, so intake does no per-frame work.
       s.input = new NativeStreamReceiver({
@@ -199,6 +207,7 @@ export class BufferService {
     this.ring.push(m, nowMs);
     this.registry.publish(m);
     this.output?.notify();
+    this.publisher?.notify();
     return m;
   }
 
@@ -227,6 +236,7 @@ export class BufferService {
     }
     this.ring.evict(t);
     this.replay?.releaseIdle(t);
+    void this.publisher?.refreshStreamState();
     const dt = (t - this.rate.atMs) / 1000;
     if (dt > 0) this.rate = { hz: (this.received - this.rate.count) / dt, atMs: t, count: this.received };
   }
@@ -267,6 +277,7 @@ export class BufferService {
         bad_requests: this.replay?.badRequests ?? 0,
       },
       analyzer: this.analyzer?.counters() ?? null,
+      jetstream: this.publisher?.status() ?? null,
     };
   }
 
@@ -284,6 +295,8 @@ export class BufferService {
     if (this.tick !== undefined) clearInterval(this.tick);
     this.input?.close();
     await this.intake;
+    // What intake accepted is published before the connection closes (bounded wait).
+    await this.publisher?.close();
     this.replay?.close();
     this.output?.close();
   }

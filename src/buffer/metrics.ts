@@ -71,5 +71,20 @@ export function renderMetrics(s: BufferStatus): string {
       Object.entries(a.missing_channel_values).map(([k, v]) => [{ channel: k }, v]),
     );
   }
+  const j = s.jetstream;
+  if (j !== null) {
+    const b = (v: boolean): number => (v ? 1 : 0);
+    metric('bsread_jetstream_connected', 'gauge', 'Connected to a NATS server with the stream ready (1) or not (0)', [[{ stream: j.stream }, b(j.ready && j.connected)]]);
+    metric('bsread_jetstream_published_total', 'counter', 'Messages stored in JetStream', [[{ stream: j.stream }, j.published]]);
+    metric('bsread_jetstream_duplicates_total', 'counter', 'Messages JetStream already held (same pulse id)', [[{ stream: j.stream }, j.duplicates]]);
+    metric('bsread_jetstream_pending_acks', 'gauge', 'Messages published and not yet acknowledged', [[{ stream: j.stream }, j.pending_acks]]);
+    metric('bsread_jetstream_failures_total', 'counter', 'Publishes that failed (republished)', [[{ stream: j.stream }, j.failures]]);
+    metric('bsread_jetstream_given_up_total', 'counter', 'Messages evicted from memory before JetStream took them', [[{ stream: j.stream }, j.given_up]]);
+    metric('bsread_jetstream_lag_messages', 'gauge', 'Messages in memory not yet published', [[{ stream: j.stream }, j.lag]]);
+    metric('bsread_jetstream_stream_messages', 'gauge', 'Messages the stream holds', [[{ stream: j.stream }, j.stream_messages]]);
+    metric('bsread_jetstream_stream_bytes', 'gauge', 'Bytes the stream holds', [[{ stream: j.stream }, j.stream_bytes]]);
+    metric('bsread_jetstream_first_pulse_id', 'gauge', "Pulse id of the stream's first message", [[{ stream: j.stream }, j.first_pulse_id]]);
+    metric('bsread_jetstream_last_pulse_id', 'gauge', "Pulse id of the stream's last message", [[{ stream: j.stream }, j.last_pulse_id]]);
+  }
   return lines.join('\n') + '\n';
 }

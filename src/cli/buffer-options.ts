@@ -1,6 +1,7 @@
 // Command line of sf_bsread_buffer: both generations of the original (`<stream>` and
 // `-c CHANNELS_FILE`) plus our options, parsed and checked into a plain BufferConfig.
 import { Command, CommanderError, Option } from 'commander';
+import { checkStreamName, parseServerList } from '../jetstream/index.js';
 import { LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { DEFAULT_DISPATCHER_URL } from '../dispatcher/dispatcher-client.js';
 import { parseStreamAddress, RECEIVE_MODES, type ReceiveMode } from '../transport/index.js';
@@ -22,6 +23,8 @@ export interface BufferConfig {
   statusPort: number | null;
   bindHost: string;
   consumerIdleS: number;
+  /** --jetstream: publish every message into this JetStream stream too. */
+  jetStream: { servers: string[]; stream: string; replicas: number } | null;
 }
 
 export function buildBufferCommand(): Command {
@@ -40,7 +43,10 @@ export function buildBufferCommand(): Command {
     .option('--dispatcher_url <url>', 'dispatcher API base URL (with -c)', DEFAULT_DISPATCHER_URL)
     .option('--status_port <port>', 'serve GET /status and /metrics on this port (default: off)', integerOption('--status_port', 1, 65535))
     .option('--bind_host <host>', 'host the output, replay and status ports listen on; 0.0.0.0 for writers on other hosts', hostOption('--bind_host'), '127.0.0.1')
-    .option('--consumer_idle_s <s>', 'release a replay consumer whose stream had no reader this long', positiveOption('--consumer_idle_s'), 60);
+    .option('--consumer_idle_s <s>', 'release a replay consumer whose stream had no reader this long', positiveOption('--consumer_idle_s'), 60)
+    .option('--jetstream <servers>', 'also publish every message into NATS JetStream: nats://HOST:PORT[,nats://HOST:PORT...] (needs --jetstream_stream)')
+    .option('--jetstream_stream <name>', 'the JetStream stream (created if missing: file storage, max_age from --buffer_seconds, max_bytes from --buffer_bytes)')
+    .option('--replicas <n>', 'replicas of a JetStream stream this buffer creates', integerOption('--replicas', 1, 5), 1);
 }
 
 interface RawOptions {
@@ -57,6 +63,9 @@ interface RawOptions {
   status_port?: number;
   bind_host: string;
   consumer_idle_s: number;
+  jetstream?: string;
+  jetstream_stream?: string;
+  replicas: number;
 }
 
 /**
@@ -93,6 +102,15 @@ export function parseBufferArgs(argv: readonly string[], command: Command = buil
   if (o.status_port !== undefined && (o.status_port === o.output_port || o.status_port === replayPort)) {
     throw new UsageError('--status_port must differ from OUTPUT_PORT and the replay port');
   }
+  if ((o.jetstream === undefined) !== (o.jetstream_stream === undefined)) throw new UsageError('--jetstream and --jetstream_stream go together');
+  let jetStream: BufferConfig['jetStream'] = null;
+  if (o.jetstream !== undefined && o.jetstream_stream !== undefined) {
+    try {
+      jetStream = { servers: parseServerList(o.jetstream, '--jetstream'), stream: checkStreamName(o.jetstream_stream, '--jetstream_stream'), replicas: o.replicas };
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   return {
     stream,
     channelsFile,
@@ -108,5 +126,6 @@ export function parseBufferArgs(argv: readonly string[], command: Command = buil
     statusPort: o.status_port ?? null,
     bindHost: o.bind_host,
     consumerIdleS: o.consumer_idle_s,
+    jetStream,
   };
 }

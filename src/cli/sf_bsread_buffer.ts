@@ -10,6 +10,7 @@ import { startStatusServer } from '../buffer/status-server.js';
 import { readChannelsFile } from '../dispatcher/channels-file.js';
 import { DispatcherClient } from '../dispatcher/dispatcher-client.js';
 import { errorMessage } from '../errors.js';
+import { subjectOf } from '../jetstream/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
 
@@ -53,8 +54,29 @@ async function dispatcherStream(cfg: BufferConfig, log: Logger): Promise<{ addre
   };
 }
 
+/** Kept when --buffer_seconds is not given: JetStream keeps the recent past for an hour. */
+export const DEFAULT_STREAM_SECONDS = 3600;
+
+function jetStreamOptions(cfg: BufferConfig, log: Logger): BufferServiceOptions['jetStream'] {
+  const j = cfg.jetStream;
+  if (j === null) return undefined;
+  return {
+    servers: j.servers,
+    stream: {
+      name: j.stream,
+      subject: subjectOf(j.stream),
+      maxAgeMs: (cfg.bufferSeconds ?? DEFAULT_STREAM_SECONDS) * 1000,
+      maxBytes: cfg.bufferBytes,
+      replicas: j.replicas,
+      duplicateWindowMs: 120_000,
+    },
+    onFatal: (e) => fail(log, e.message, 1),
+  };
+}
+
 function serviceOptions(cfg: BufferConfig, input: string, log: Logger): BufferServiceOptions {
   return {
+    jetStream: jetStreamOptions(cfg, log),
     inputAddress: input,
     inputMode: cfg.mode,
     outputAddress: `tcp://${cfg.bindHost}:${cfg.outputPort}`,

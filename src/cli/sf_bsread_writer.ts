@@ -12,6 +12,8 @@ import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
 import { parseStreamAddress, RECEIVE_MODES, type ReceiveMode } from '../transport/index.js';
 import { Acquisition } from '../writer/acquisition.js';
 import { DEV_NULL, makeOutputFolder, refuseExisting } from '../writer/output-path.js';
+import { isNatsAddress, parseJetStreamAddress } from '../jetstream/index.js';
+import { jetStreamSourceOpener } from '../writer/jetstream-source.js';
 import { messageSourceOpener } from '../writer/message-source.js';
 import { buildWriterApp } from '../writer/rest.js';
 import { SwissFelFile, type BitshuffleStorage } from '../writer/swissfel-file.js';
@@ -60,14 +62,16 @@ function prepareOutput(path: string, overwrite: boolean): void {
 }
 
 async function runWriter(streamAddress: string, outputFile: string, userId: number, restPort: number, o: WriterCliOptions): Promise<void> {
-  parseStreamAddress(streamAddress, 'stream_address');
+  const jetStream = isNatsAddress(streamAddress) ? parseJetStreamAddress(streamAddress, 'stream_address') : null;
+  if (jetStream === null) parseStreamAddress(streamAddress, 'stream_address');
   if (outputFile.trim() === '' || outputFile.includes('\0')) throw usage(`output_file ${JSON.stringify(outputFile)} is not a usable path`);
   const log = createLogger('sf_bsread_writer', o.log_level);
   keepFreedMemoryInProcess(log);
 
   const output = outputFile === DEV_NULL ? DEV_NULL : resolve(outputFile);
   const acquisition = new Acquisition({
-    openSource: messageSourceOpener({ streamAddress, mode: o.mode, probeTimeoutMs: o.probe_timeout, log }),
+    openSource:
+      jetStream !== null ? jetStreamSourceOpener({ address: jetStream, log }) : messageSourceOpener({ streamAddress, mode: o.mode, probeTimeoutMs: o.probe_timeout, log }),
     createFile: ({ path, overwrite, parameters }) => {
       // /general keys: given as "general/user" over REST; passed in both spellings.
       const general = Object.fromEntries(
@@ -143,7 +147,10 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
 
 const program = new Command('sf_bsread_writer')
   .description('Write the bsread messages of one pulse range to an HDF5 file in the SwissFEL layout; controlled over REST.')
-  .argument('<stream_address>', 'source to receive from, tcp://HOST:PORT; if our sf_bsread_buffer is there, its replay service (PORT+1) is used')
+  .argument(
+    '<stream_address>',
+    'source to receive from: tcp://HOST:PORT (if our sf_bsread_buffer is there, its replay service, PORT+1, is used), or a JetStream stream nats://HOST:PORT[,HOST:PORT...]/NAME',
+  )
   .argument('<output_file>', 'HDF5 file to write (/dev/null: receive and filter, write nothing); its folder is created if missing')
   .argument('<user_id>', 'switch to this user id and group id before touching any file (-1: stay the current user)', integerOption('user_id', -1, 2 ** 32 - 2))
   .argument('<rest_port>', 'port of the REST API', integerOption('rest_port', 1, 65535))

@@ -77,6 +77,8 @@ export interface WriterStatistics {
   channel_errors: Record<string, number>;
   missing_pulse_ids: number;
   replay_gap: number;
+  /** Messages the source dropped before the writer saw them (JetStream: a split message missing parts). */
+  source_dropped: number;
   last_error: string | null;
   summary: RangeSummary | null;
 }
@@ -136,6 +138,7 @@ interface RunResult {
   readonly persistent: boolean;
   readonly source: SourceKind;
   readonly gap: number;
+  readonly sourceDropped: number;
   readonly channelErrors: Record<string, number>;
   /** null when it could not be computed (the run failed). */
   readonly summary: RangeSummary | null;
@@ -245,6 +248,7 @@ export class Acquisition implements AcquisitionControl {
       channel_errors: run !== null ? safeChannelErrors(run.file) : (last?.channelErrors ?? {}),
       missing_pulse_ids: missing,
       replay_gap: run?.source.gap ?? last?.gap ?? 0,
+      source_dropped: run?.source.dropped ?? last?.sourceDropped ?? 0,
       last_error: last?.error ?? null,
       summary: last?.summary ?? null,
     };
@@ -477,7 +481,7 @@ export class Acquisition implements AcquisitionControl {
       this.endRun(run, 'the stream was quiet after the stop time');
       return;
     }
-    if (r.stopPulseId !== null && run.source.kind === 'replay') {
+    if (r.stopPulseId !== null && (run.source.kind === 'replay' || run.source.kind === 'jetstream')) {
       let newest: number | null = null;
       try {
         newest = await run.source.newestPulseId();
@@ -487,7 +491,7 @@ export class Acquisition implements AcquisitionControl {
       // The buffer is past the stop, yet nothing came for a whole receive timeout: the rest of
       // the range was dropped for this consumer and will not come.
       if (newest !== null && newest >= r.stopPulseId && run.endReason === null) {
-        this.endRun(run, `the buffer is at pulse ${newest}, past the stop, and sends nothing more`);
+        this.endRun(run, `the source is at pulse ${newest}, past the stop, and sends nothing more`);
       }
     }
   }
@@ -516,6 +520,7 @@ export class Acquisition implements AcquisitionControl {
       persistent: run.persistent,
       source: run.source.kind,
       gap: run.source.gap,
+      sourceDropped: run.source.dropped,
       channelErrors,
       summary,
       error,

@@ -10,18 +10,23 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { messageFrames, NativeStreamReceiver, type ReceiveMode } from '../transport/index.js';
 
-export type SourceKind = 'replay' | ReceiveMode;
+export type SourceKind = 'replay' | 'jetstream' | ReceiveMode;
 
 export interface MessageSource {
   readonly kind: SourceKind;
   /** Pulses asked for that the buffer no longer held (replay only, else 0). */
   readonly gap: number;
+  /** Messages the source dropped before the writer saw them (JetStream: parts missing), else 0. */
+  readonly dropped: number;
   /**
    * The next message's frames, or null after a quiet receive timeout or after close(). The
    * frames may be lent (MessageFrames' `borrowed`): valid until the next receive() or close().
    */
   receive(): Promise<MessageFrames | null>;
-  /** The newest pulse id the buffer holds (replay only); null when unknown. */
+  /**
+   * Replay: the newest pulse id the buffer holds. JetStream: the stream's newest pulse id once
+   * everything stored was read. null when unknown (and always for a plain stream).
+   */
   newestPulseId(): Promise<number | null>;
   /** Stops receiving; a receive() waiting returns null. Never throws. Idempotent. */
   close(): Promise<void>;
@@ -43,6 +48,7 @@ export interface SourceOptions {
 
 class PlainSource implements MessageSource {
   readonly gap = 0;
+  readonly dropped = 0;
   constructor(
     readonly kind: ReceiveMode,
     private readonly receiver: NativeStreamReceiver,
@@ -69,6 +75,7 @@ class PlainSource implements MessageSource {
  */
 class ReplaySource implements MessageSource {
   readonly kind = 'replay' as const;
+  readonly dropped = 0;
   private earlierGaps = 0;
   private lastPulseId: number | null = null;
 

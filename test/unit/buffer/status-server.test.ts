@@ -31,6 +31,7 @@ const status: BufferStatus = {
     bad_requests: 0,
   },
   analyzer: null,
+  jetstream: null,
 };
 
 test('GET /status returns the status JSON; GET /metrics the Prometheus text', async () => {

@@ -10,6 +10,7 @@ export class FakeSource implements MessageSource {
   private waiter: ((f: readonly Uint8Array[] | null) => void) | null = null;
   closed = false;
   newest: number | null = null;
+  dropped = 0;
   constructor(
     readonly kind: SourceKind = 'pull',
     readonly gap = 0,

@@ -1,0 +1,343 @@
+// The buffer's JetStream output: a cursor into the buffer's memory ring that publishes every
+// message, in order, with a bounded number of unacknowledged messages. Intake never waits for
+// it: when the server is slow or away, the cursor falls behind inside the ring; what the ring
+// evicts before it was acknowledged is counted as given up. A failed publish rewinds the cursor
+// to the first unacknowledged message once the messages in flight have settled; republishing is
+// safe because the message id (from the pulse id) makes JetStream store a pulse once.
+import { JetStreamApiError } from '@nats-io/jetstream';
+import type { Timestamp } from '../bsread/index.js';
+import { BsreadError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
+import { Wakeup, type PackedFrames } from '../transport/index.js';
+import { ensureStream, JetStreamConnection, makeHeaders, type StreamSettings } from './connection.js';
+import { encodeRecord, PART_HEADROOM_BYTES, readPartHeaders, recordHeaders, recordMessageId, splitRecord } from './record.js';
+
+/** A message the publisher can take from the source (the buffer's StoredMessage is one). */
+export interface PublishableMessage extends PackedFrames {
+  readonly seq: number;
+  readonly pulseId: number;
+  readonly globalTimestamp: Timestamp | null;
+}
+
+/** Messages by sequence number, oldest first (the buffer's RingBuffer is one). */
+export interface PublishSource {
+  readonly oldestSeq: number;
+  readonly nextSeq: number;
+  get(seq: number): PublishableMessage | undefined;
+}
+
+export interface PublisherOptions {
+  servers: readonly string[];
+  stream: StreamSettings;
+  log: Logger;
+  /** Messages published and not yet acknowledged, at most. */
+  maxPendingAcks?: number;
+  /** Bytes published and not yet acknowledged, at most (one message is always allowed). */
+  maxPendingBytes?: number;
+  /** How long to wait for an acknowledgement (ms). */
+  ackTimeoutMs?: number;
+  /** How long start() waits for the server before going on in the background (ms). */
+  startWaitMs?: number;
+  /** Called when the stream turns out to be unusable (the buffer stops with this error). */
+  onFatal: (e: BsreadError) => void;
+}
+
+export interface JetStreamStatus {
+  servers: string[];
+  stream: string;
+  subject: string;
+  /** Connected to a server, and the stream was found or created. */
+  ready: boolean;
+  connected: boolean;
+  server: string | null;
+  published: number;
+  /** Messages JetStream already had (another buffer, or a republish after a failure). */
+  duplicates: number;
+  parts_published: number;
+  pending_acks: number;
+  pending_bytes: number;
+  failures: number;
+  /** Messages evicted from the memory ring before JetStream acknowledged them. */
+  given_up: number;
+  /** Messages the cursor is behind the ring's newest. */
+  lag: number;
+  last_published_pulse_id: number | null;
+  stream_messages: number | null;
+  stream_bytes: number | null;
+  first_seq: number | null;
+  last_seq: number | null;
+  first_pulse_id: number | null;
+  last_pulse_id: number | null;
+  last_error: string | null;
+}
+
+interface InFlight {
+  readonly seq: number;
+  readonly pulseId: number;
+  readonly bytes: number;
+  readonly parts: number;
+  settled: boolean;
+  ok: boolean;
+  duplicate: boolean;
+  error: string | null;
+}
+
+/** Errors that are the server's answer about the stream, not a lost connection: retrying cannot help. */
+function isConfigurationError(e: unknown): e is BsreadError {
+  return e instanceof BsreadError && (e.cause === undefined || e.cause instanceof JetStreamApiError);
+}
+
+export class JetStreamPublisher {
+  private conn: JetStreamConnection | null = null;
+  private readonly wake = new Wakeup();
+  private readonly inflight: InFlight[] = [];
+  private pendingBytes = 0;
+  private cursor: number;
+  private rewindTo: number | null = null;
+  private closed = false;
+  private loop: Promise<void> | undefined;
+  private setup: Promise<void>;
+  private partBytes = 0;
+  private lastError: string | null = null;
+  private readonly errors: RateLimitedLog<'publish' | 'connect' | 'state'>;
+  private streamState: Pick<JetStreamStatus, 'stream_messages' | 'stream_bytes' | 'first_seq' | 'last_seq' | 'first_pulse_id' | 'last_pulse_id'> = {
+    stream_messages: null,
+    stream_bytes: null,
+    first_seq: null,
+    last_seq: null,
+    first_pulse_id: null,
+    last_pulse_id: null,
+  };
+  private refreshing = false;
+  published = 0;
+  duplicates = 0;
+  partsPublished = 0;
+  failures = 0;
+  givenUp = 0;
+  lastPublishedPulseId: number | null = null;
+
+  private constructor(
+    private readonly source: PublishSource,
+    private readonly opts: PublisherOptions,
+  ) {
+    this.cursor = source.nextSeq;
+    this.errors = new RateLimitedLog(opts.log, 'warn', (k) => `JetStream ${k} failed`);
+    this.setup = this.connectLoop();
+  }
+
+  /**
+   * Starts publishing from the source's next message. Waits up to startWaitMs for the server:
+   * a stream that cannot be created or used is thrown here; an unreachable server is not (the
+   * publisher keeps trying in the background and /status says so).
+   */
+  static async start(source: PublishSource, opts: PublisherOptions): Promise<JetStreamPublisher> {
+    const p = new JetStreamPublisher(source, opts);
+    const wait = new Promise<null>((r) => setTimeout(() => r(null), opts.startWaitMs ?? 3000).unref());
+    const fatal = await Promise.race([
+      p.setup.then(
+        () => null,
+        (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+      ),
+      wait,
+    ]);
+    if (fatal !== null) {
+      await p.close();
+      throw fatal;
+    }
+    p.setup.catch((e: unknown) => opts.onFatal(e as BsreadError));
+    p.loop = p.run();
+    return p;
+  }
+
+  private async connectLoop(): Promise<void> {
+    const { servers, stream, log } = this.opts;
+    while (!this.closed) {
+      let conn: JetStreamConnection | null = null;
+      try {
+        conn = await JetStreamConnection.open({ servers, name: `sf_bsread_buffer ${stream.name}`, log });
+        this.partBytes = conn.maxPayload - PART_HEADROOM_BYTES;
+        const check = await ensureStream(conn.jsm, stream, this.partBytes);
+        if (check.created) log.info({ stream: stream.name, subject: stream.subject, server: conn.server }, 'JetStream stream created');
+        else if (check.differences.length > 0) {
+          log.warn({ stream: stream.name, differences: check.differences }, 'JetStream stream exists with other settings; it is used as it is (never changed or purged)');
+        } else log.info({ stream: stream.name, server: conn.server }, 'JetStream stream found');
+        if (this.closed) {
+          await conn.close();
+          return;
+        }
+        this.conn = conn;
+        this.wake.notify();
+        return;
+      } catch (e) {
+        await conn?.close();
+        if (isConfigurationError(e)) throw e;
+        this.lastError = errorMessage(e);
+        this.errors.event('connect', this.lastError);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  /** Something new is in the source. */
+  notify(): void {
+    this.wake.notify();
+  }
+
+  private async run(): Promise<void> {
+    const maxAcks = this.opts.maxPendingAcks ?? 256;
+    const maxBytes = this.opts.maxPendingBytes ?? 64 * 1024 * 1024;
+    while (!this.closed) {
+      this.settleHead();
+      const conn = this.conn;
+      if (conn === null || !conn.connected) {
+        await this.sleep(250);
+        continue;
+      }
+      if (this.rewindTo !== null) {
+        // A publish failed: let everything in flight settle, then go back to the first failure.
+        if (this.inflight.length > 0) {
+          await this.wake.wait();
+          continue;
+        }
+        this.cursor = Math.min(this.cursor, this.rewindTo);
+        this.rewindTo = null;
+        await this.sleep(200);
+        continue;
+      }
+      if (this.cursor < this.source.oldestSeq) {
+        this.givenUp += this.source.oldestSeq - this.cursor;
+        this.cursor = this.source.oldestSeq;
+      }
+      const m = this.source.get(this.cursor);
+      if (m === undefined || this.inflight.length >= maxAcks || (this.inflight.length > 0 && this.pendingBytes + m.data.byteLength > maxBytes)) {
+        await this.wake.wait();
+        continue;
+      }
+      this.publish(conn, m);
+      this.cursor++;
+    }
+  }
+
+  private publish(conn: JetStreamConnection, m: PublishableMessage): void {
+    const parts = splitRecord(encodeRecord(m), this.partBytes);
+    const entry: InFlight = { seq: m.seq, pulseId: m.pulseId, bytes: m.data.byteLength, parts: parts.length, settled: false, ok: false, duplicate: false, error: null };
+    this.inflight.push(entry);
+    this.pendingBytes += entry.bytes;
+    const subject = this.opts.stream.subject;
+    const timeout = this.opts.ackTimeoutMs ?? 5000;
+    const acks = parts.map((payload, i) =>
+      conn.js.publish(subject, payload, { msgID: recordMessageId(m.pulseId, i, parts.length), headers: makeHeaders(recordHeaders(m, i, parts.length)), timeout }),
+    );
+    void Promise.allSettled(acks).then((results) => {
+      entry.settled = true;
+      entry.ok = results.every((r) => r.status === 'fulfilled');
+      entry.duplicate = entry.ok && results.every((r) => r.status === 'fulfilled' && r.value.duplicate);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed !== undefined) entry.error = errorMessage(failed.reason);
+      this.wake.notify();
+    });
+  }
+
+  /** Takes settled messages off the head of the in-flight list, in order. */
+  private settleHead(): void {
+    while (this.inflight.length > 0) {
+      const e = this.inflight[0]!;
+      if (!e.settled) {
+        // Later ones may have failed already; a failure anywhere starts the rewind.
+        const failed = this.inflight.find((x) => x.settled && !x.ok);
+        if (failed !== undefined) this.noteFailure(failed);
+        return;
+      }
+      this.inflight.shift();
+      this.pendingBytes -= e.bytes;
+      if (e.ok) {
+        if (e.duplicate) this.duplicates++;
+        else this.published++;
+        this.partsPublished += e.parts;
+        this.lastPublishedPulseId = e.pulseId;
+      } else this.noteFailure(e);
+    }
+  }
+
+  private noteFailure(e: InFlight): void {
+    if (e.error !== null) {
+      this.failures++;
+      this.lastError = e.error;
+      this.errors.event('publish', `pulse_id ${e.pulseId}: ${e.error}; republishing from there`);
+      e.error = null; // counted once
+    }
+    this.rewindTo = Math.min(this.rewindTo ?? Infinity, e.seq);
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    await Promise.race([new Promise((r) => setTimeout(r, ms)), this.wake.wait()]);
+  }
+
+  /** Reads the stream's extent (call periodically; at most one read runs at a time). */
+  async refreshStreamState(): Promise<void> {
+    const conn = this.conn;
+    if (conn === null || !conn.connected || this.refreshing) return;
+    this.refreshing = true;
+    try {
+      const info = await conn.jsm.streams.info(this.opts.stream.name);
+      const s = info.state;
+      const old = this.streamState;
+      const pulseAt = async (seq: number, known: number | null, knownSeq: number | null): Promise<number | null> => {
+        if (s.messages === 0) return null;
+        if (knownSeq === seq) return known;
+        const m = await conn.jsm.streams.getMessage(this.opts.stream.name, { seq });
+        if (m === null) return null;
+        const h = readPartHeaders((k) => m.header.get(k) || undefined);
+        return typeof h === 'string' ? null : h.pulseId;
+      };
+      this.streamState = {
+        stream_messages: s.messages,
+        stream_bytes: s.bytes,
+        first_seq: s.first_seq,
+        last_seq: s.last_seq,
+        first_pulse_id: await pulseAt(s.first_seq, old.first_pulse_id, old.first_seq),
+        last_pulse_id: await pulseAt(s.last_seq, old.last_pulse_id, old.last_seq),
+      };
+    } catch (e) {
+      this.errors.event('state', errorMessage(e));
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  status(): JetStreamStatus {
+    const behind = Math.max(this.cursor, this.source.oldestSeq);
+    return {
+      servers: [...this.opts.servers],
+      stream: this.opts.stream.name,
+      subject: this.opts.stream.subject,
+      ready: this.conn !== null,
+      connected: this.conn?.connected ?? false,
+      server: this.conn?.server ?? null,
+      published: this.published,
+      duplicates: this.duplicates,
+      parts_published: this.partsPublished,
+      pending_acks: this.inflight.length,
+      pending_bytes: this.pendingBytes,
+      failures: this.failures,
+      given_up: this.givenUp + (behind - this.cursor),
+      lag: this.source.nextSeq - behind,
+      last_published_pulse_id: this.lastPublishedPulseId,
+      ...this.streamState,
+      last_error: this.lastError,
+    };
+  }
+
+  /** Waits (up to waitMs) for what is in flight and what the ring still holds, then disconnects. */
+  async close(waitMs = 2000): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    while (!this.closed && this.conn?.connected && Date.now() < deadline && (this.inflight.length > 0 || this.source.get(this.cursor) !== undefined)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.closed = true;
+    this.wake.notify();
+    await this.loop;
+    await this.conn?.close();
+  }
+}
