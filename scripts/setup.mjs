@@ -19,6 +19,7 @@ const DEBIAN_PACKAGES = [
   'hdf5-tools', // h5dump: independent reader used by tests
   'python3-h5py', // h5py: independent reader used by tests
   'bitshuffle', // HDF5 filter plugin 32008, so h5py/h5dump read bitshuffle datasets
+  'nats-server', // NATS with JetStream: the recent past on disk (--jetstream), run by tests and `npm start -- --jetstream`
 ];
 
 function log(msg) {
