@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { summarizeSwissFelFile, type FileSummary } from '../writer/file-summary.js';
 import { ChildProgram } from './child-program.js';
+import { NatsServer } from './nats-server.js';
 import { freePort } from './ports.js';
 import { sleep, waitFor } from './wait.js';
 
@@ -22,6 +23,8 @@ export interface DemoOptions {
   pastPulses: number;
   /** Pulses to write. */
   pulses: number;
+  /** Keep the recent past in NATS JetStream: a nats-server started (and stopped) by the demo. */
+  jetstream: boolean;
   log: (line: string) => void;
 }
 
@@ -31,6 +34,7 @@ export const DEFAULT_DEMO_OPTIONS: Omit<DemoOptions, 'log'> = {
   warmupSeconds: 4,
   pastPulses: 200,
   pulses: 300,
+  jetstream: false,
 };
 
 const CAMERA = 'SLG-LCAM-C041:FPICTURE';
@@ -53,6 +57,7 @@ async function http(method: string, url: string, body?: unknown): Promise<unknow
 interface BufferStatusView {
   buffer: { depth: number; bytes: number; oldest_pulse_id: number | null; newest_pulse_id: number | null };
   input: { rate_hz: number; received: number };
+  jetstream: { stream_messages: number | null; stream_bytes: number | null; first_pulse_id: number | null; last_pulse_id: number | null; published: number } | null;
 }
 
 function fmtBytes(n: number): string {
@@ -94,6 +99,7 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
   mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const h5Path = join(outDir, `demo-${stamp}.h5`);
+  let nats: NatsServer | null = null;
 
   try {
     // 1. The embedded dispatcher: stands in for SwissFEL's dispatching layer.
@@ -140,6 +146,11 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
       '--log_level',
       'WARNING',
     ];
+    if (opts.jetstream) {
+      nats = await NatsServer.start();
+      bufferArgs.push('--jetstream', nats.url, '--jetstream_stream', 'DEMO');
+      log(`          nats-server with JetStream on ${nats.url}, store ${nats.storeDir}`);
+    }
     const buffer = start('sf_bsread_buffer', bufferArgs);
     step(3, `buffer: sf_bsread_buffer ${bufferArgs.join(' ')}`);
     const bufferStatus = async () => (await http('GET', `http://127.0.0.1:${statusPort}/status`)) as BufferStatusView;
@@ -149,14 +160,15 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
       async () => {
         if (!buffer.running) throw new Error(`buffer exited: ${buffer.stderr()}`);
         const s = await bufferStatus();
-        return s.buffer.depth > 0 ? s : null;
+        return s.buffer.depth > 0 && (nats === null || (s.jetstream?.last_pulse_id ?? null) !== null) ? s : null;
       },
       15_000,
       100,
     );
     // 4. The writer, started as a DAQ system starts the original: stream address, file, uid, port.
     const restPort = await freePort();
-    const writerArgs = [`tcp://127.0.0.1:${outputPort}`, h5Path, '-1', String(restPort), '--log_level', 'WARNING'];
+    const source = nats !== null ? `${nats.url}/DEMO` : `tcp://127.0.0.1:${outputPort}`;
+    const writerArgs = [source, h5Path, '-1', String(restPort), '--log_level', 'WARNING'];
     const writer = start('sf_bsread_writer', writerArgs);
     const rest = `http://127.0.0.1:${restPort}`;
     await waitFor(
@@ -174,6 +186,12 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
       log(
         `          buffer holds ${s.buffer.depth} messages (${fmtBytes(s.buffer.bytes)}), pulses ${s.buffer.oldest_pulse_id} .. ${s.buffer.newest_pulse_id}, ${s.input.rate_hz.toFixed(0)} Hz`,
       );
+      const j = s.jetstream;
+      if (j !== null) {
+        log(
+          `          JetStream stream DEMO holds ${j.stream_messages ?? '?'} messages (${fmtBytes(j.stream_bytes ?? 0)}), pulses ${j.first_pulse_id ?? '?'} .. ${j.last_pulse_id ?? '?'}`,
+        );
+      }
       await sleep(1000);
     }
 
@@ -186,7 +204,8 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
     });
     step(5, `POST ${rest}/parameters (general/created, user, process, instrument)`);
     const now = await bufferStatus();
-    const newest = now.buffer.newest_pulse_id;
+    // With JetStream the writer reads the stream: the range is placed in what the stream holds.
+    const newest = nats !== null ? (now.jetstream?.last_pulse_id ?? null) : now.buffer.newest_pulse_id;
     if (newest === null) throw new Error('the buffer holds no message');
     const startPulse = newest - opts.pastPulses;
     const stopPulse = startPulse + opts.pulses - 1;
@@ -217,5 +236,6 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
     return summary;
   } finally {
     await Promise.all(children.reverse().map((c) => c.stop()));
+    await nats?.stop('SIGTERM', { removeStore: true });
   }
 }

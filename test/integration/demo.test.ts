@@ -82,6 +82,26 @@ test('the demo ends with exit 0, a complete file and no process left behind', { 
   }
 });
 
+test('npm start -- --jetstream: the same file through a nats-server the demo starts and stops', { timeout: 120_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'sf-bsread-demo-js-'));
+  try {
+    const demo = startProgram('demo', ['--jetstream', out]);
+    const code = await demo.exited;
+    assert.equal(code, 0, `${demo.stdout()}\n${demo.stderr()}`);
+    const files = readdirSync(out).filter((f) => f.endsWith('.h5'));
+    assert.equal(files.length, 1);
+    await checkDemoFile(join(out, files[0]!), demo.stdout());
+    assert.match(demo.stdout(), /JetStream stream DEMO holds \d+ messages/);
+    assert.match(demo.stdout(), /missing\s+0 pulse ids/);
+    const store = /store (\S+)/.exec(demo.stdout())?.[1];
+    assert.ok(store);
+    assert.equal(ourProcesses(store), '', 'the nats-server is still running');
+    assert.equal(ourProcesses(out), '', 'the buffer or the writer is still running');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
 // Opt-in (slow: a clean install): SF_BSREAD_SLOW_TESTS=1 npm test -- demo
 test('npm start from a fresh clone', { skip: process.env.SF_BSREAD_SLOW_TESTS !== '1' && 'set SF_BSREAD_SLOW_TESTS=1 to run', timeout: 900_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sf-bsread-clone-'));
