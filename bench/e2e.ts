@@ -144,6 +144,7 @@ export interface BufferStatusLite {
   input: { received: number; buffered: number; malformed: Record<string, number> };
   buffer: { newest_pulse_id: number | null; depth: number };
   replay: { dropped: number; consumers: { consumer_id: string; queue_depth: number; dropped: number; sent: number }[] };
+  jetstream: { given_up: number; published: number; last_published_pulse_id: number | null; pending_acks: number } | null;
 }
 
 export async function bufferStatus(statusPort: number): Promise<BufferStatusLite> {

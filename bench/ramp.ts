@@ -57,7 +57,8 @@ interface SimLog {
 }
 
 export async function step(
-  ctx: { simPort: number; out: number; statusPort: number; dir: string },
+  /** writerSource: the writer's stream address (default: the buffer at `out`, through its replay service). */
+  ctx: { simPort: number; out: number; statusPort: number; dir: string; writerSource?: string },
   channels: number,
   rate: number,
   start: number,
@@ -74,7 +75,7 @@ export async function step(
     await waitFor('earlier replay consumers to be released', async () => ((await bufferStatus(ctx.statusPort)).replay.consumers.length === 0 ? true : undefined), 5000).catch(
       (e: unknown) => process.stderr.write(`  ramp: ${String(e)}\n`),
     );
-    const w = await startWriter(`tcp://127.0.0.1:${ctx.out}`, path);
+    const w = await startWriter(ctx.writerSource ?? `tcp://127.0.0.1:${ctx.out}`, path);
     writer = w.child;
     await setRange(w, start, stop);
     const bs0 = await bufferStatus(ctx.statusPort);
@@ -141,7 +142,9 @@ export async function step(
     const bs1 = await bufferStatus(ctx.statusPort);
     const check = checkRangeFile(path, start, stop);
     const received = bs1.input.received - bs0.input.received;
-    const dropped = bs1.replay.dropped - bs0.replay.dropped;
+    // Dropped for the writer: by the replay service, or (JetStream) given up before the server took it.
+    const droppedOf = (b: typeof bs0): number => b.replay.dropped + (b.jetstream?.given_up ?? 0);
+    const dropped = droppedOf(bs1) - droppedOf(bs0);
     const sent = log.sent ?? 0;
     const achievedHz = log.startMs !== null && log.doneMs !== null && log.doneMs > log.startMs ? sent / ((log.doneMs - log.startMs) / 1000) : 0;
     const simCpuPct = log.startMs !== null ? (100 * (simCpu.cpu - log.cpuAtStart)) / ((simCpu.t - log.startMs) / 1000) : NaN;

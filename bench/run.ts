@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   'native-receive': () => import('./native-receive.js'),
   e2e: () => import('./e2e.js'),
   ramp: () => import('./ramp.js'),
+  jetstream: () => import('./jetstream.js'),
 };
 
 const args = process.argv.slice(2);
