@@ -132,9 +132,16 @@ async function cameraRun(nats: NatsServer, dir: string, quick: boolean): Promise
     const stop = start + count - 1;
     const w = await startWriter(`${nats.url}/CAMERA`, path);
     await setRange(w, start, stop);
+    // CPU seconds of each process, sampled while it runs (the writer exits at the end of the range).
     const pids = [b.buffer.pid, w.child.pid, nats.pid ?? -1];
-    const cpu0 = pids.map(cpuSeconds);
-    const t0 = Date.now();
+    const first = pids.map((pid) => ({ t: Date.now(), cpu: cpuSeconds(pid) }));
+    const last = first.map((x) => ({ ...x }));
+    const sampler = setInterval(() => {
+      pids.forEach((pid, i) => {
+        const c = cpuSeconds(pid);
+        if (Number.isFinite(c)) last[i] = { t: Date.now(), cpu: c };
+      });
+    }, 200);
     const sim = startChild('simulator', PROGRAMS.bsread, [
       'simulate',
       '-a',
@@ -158,9 +165,8 @@ async function cameraRun(nats: NatsServer, dir: string, quick: boolean): Promise
     ]);
     await timeoutAfter(sim.exited, seconds * 3000 + 20_000);
     const end = await timeoutAfter(w.child.exited, 30_000);
-    const wall = (Date.now() - t0) / 1000;
-    const cpu1 = pids.map(cpuSeconds);
-    const cores = cpu1.map((c, i) => (c - cpu0[i]!) / wall);
+    clearInterval(sampler);
+    const cores = last.map((l, i) => (l.cpu - first[i]!.cpu) / Math.max(0.001, (l.t - first[i]!.t) / 1000));
     if (end === 'timeout') await w.child.stop();
     const check = checkRangeFile(path, start, stop);
     const total = cores.reduce((a, c) => a + (Number.isFinite(c) ? c : 0), 0);

@@ -2,7 +2,7 @@
 // reading the stream from its start, then read the past and live messages through one ordered
 // consumer. The reader remembers the stream sequence after the last message it handed on, and
 // after any error (lost server, leader change) reads on from exactly there: no gap, no duplicate.
-import { DeliverPolicy, type Consumer, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { PackedFrameList } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -71,6 +71,8 @@ export class JetStreamReader {
   private readonly problems: RateLimitedLog<'bad_record' | 'fetch'>;
   private closed = false;
   private pump: Promise<void> = Promise.resolve();
+  /** The pull under way, ended at once by close() instead of waiting for its expiry. */
+  private pull: ConsumerMessages | null = null;
   /** Largest message of the last pull; the next pull's count is sized from it (the server's max_payload before the first). */
   private largest: number;
   private largestNow = 0;
@@ -143,10 +145,13 @@ export class JetStreamReader {
         const count = Math.max(1, Math.min(maxPull, Math.floor(pullBytes / this.largest)));
         this.largestNow = 0;
         const batch = await consumer.fetch({ max_messages: count, expires: 1000 });
+        this.pull = batch;
+        if (this.closed) void batch.close();
         for await (const jm of batch) {
           if (this.closed) break;
           this.take(jm);
         }
+        this.pull = null;
         if (this.largestNow > 0) this.largest = this.largestNow;
       } catch (e) {
         if (this.closed) return;
@@ -224,7 +229,7 @@ export class JetStreamReader {
     this.closed = true;
     this.dataWake.notify();
     this.spaceWake.notify();
-    // The pump ends after its current pull (at most its expiry).
+    void this.pull?.close().catch(() => {});
     await Promise.race([this.pump, new Promise((r) => setTimeout(r, 1500))]);
   }
 }

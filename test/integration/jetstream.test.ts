@@ -153,6 +153,9 @@ test('pulses survive a buffer SIGKILL and nats-server restarts; the file holds e
   const before = await jetstream(statusPort);
   assert.equal(before.published, 200);
   assert.equal(before.given_up, 0);
+  const metrics = await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text();
+  assert.match(metrics, /^bsread_jetstream_published_total\{stream="DURABLE"\} 200$/m);
+  assert.match(metrics, /^bsread_jetstream_connected\{stream="DURABLE"\} 1$/m);
 
   await buffer.stop('SIGKILL');
   await nats.restart();
@@ -271,4 +274,75 @@ test('a stream the buffer cannot use is a clear error at start', async () => {
   const w = await runProgram('sf_bsread_writer', [`${nats.url}/no.dots`, join(dir, 'x.h5'), '-1', String(await freePort())], 30_000);
   assert.equal(w.code, 2, w.stderr);
   assert.match(w.stderr, /stream name "no.dots" is not usable/);
+});
+
+test('while the server is away the buffer keeps intake; what its ring still holds is published when it is back, the rest counted', async () => {
+  const own = await NatsServer.start({ storeDir: join(dir, 'store-away') });
+  try {
+    const src = await sender();
+    senders.push(src);
+    const statusPort = await freePort();
+    const b = await startBuffer([
+      src.endpoint,
+      '-o',
+      String(await freePort()),
+      '--replay_port',
+      String(await freePort()),
+      '--status_port',
+      String(statusPort),
+      '-b',
+      '100',
+      '--jetstream',
+      own.url,
+      '--jetstream_stream',
+      'AWAY',
+    ]);
+    const small = (p: number): Buffer[] => message(p * 5 + 1);
+    await sendAll(src, range(1, 50), small);
+    await waitFor('50 published', async () => (await jetstream(statusPort)).published === 50, 30_000);
+    await own.stop();
+    await waitFor('the buffer to notice', async () => !(await jetstream(statusPort)).connected, 30_000);
+    await sendAll(src, range(51, 350), small); // 300 messages, the ring keeps the last 100
+    await waitFor('intake of all', async () => (await bufferStatus(statusPort)).input.received === 350, 30_000);
+    await own.restart();
+    const j = await waitFor(
+      'the ring to be published',
+      async () => {
+        const x = await jetstream(statusPort);
+        return x.last_published_pulse_id === 350 * 5 + 1 && x.pending_acks === 0 ? x : null;
+      },
+      60_000,
+    );
+    assert.equal(j.given_up, 200);
+    assert.equal(j.published, 150);
+    const w = await waitFor(
+      'the stream extent',
+      async () => {
+        const x = await jetstream(statusPort);
+        return x.first_pulse_id !== null && x.last_pulse_id === 350 * 5 + 1 ? x : null;
+      },
+      10_000,
+    );
+    assert.equal(w.first_pulse_id, 1 * 5 + 1);
+    await b.stop();
+  } finally {
+    await own.stop('SIGKILL', { removeStore: true });
+  }
+});
+
+test('a writer whose NATS server is not there refuses the start with a clear error and keeps running', async () => {
+  const file = join(dir, 'never.h5');
+  const w = await startWriter(`nats://127.0.0.1:${await freePort()}/NOWHERE`, file);
+  const r = await w.call('PUT', '/start_pulse_id/1');
+  assert.equal(r.state, 'error');
+  assert.match(r.status, /cannot reach a NATS server at 127\.0\.0\.1:\d+/);
+  assert.equal((await w.call('GET', '/status')).state, 'ok', 'the writer still answers');
+  assert.equal(w.proc.child.exitCode, null);
+  // The stream missing on a running server is just as clear.
+  const w2 = await startWriter(`${nats.url}/MISSING`, join(dir, 'missing.h5'));
+  const r2 = await w2.call('PUT', '/start_pulse_id/1');
+  assert.equal(r2.state, 'error');
+  assert.match(r2.status, /JetStream stream MISSING does not exist/);
+  await w.proc.stop();
+  await w2.proc.stop();
 });
