@@ -77,6 +77,8 @@ interface InFlight {
   readonly pulseId: number;
   readonly bytes: number;
   readonly parts: number;
+  /** The connection's disconnect count when published: an ack cannot come over a later connection. */
+  readonly epoch: number;
   settled: boolean;
   ok: boolean;
   duplicate: boolean;
@@ -221,7 +223,17 @@ export class JetStreamPublisher {
 
   private publish(conn: JetStreamConnection, m: PublishableMessage): void {
     const parts = splitRecord(encodeRecord(m), this.partBytes);
-    const entry: InFlight = { seq: m.seq, pulseId: m.pulseId, bytes: m.data.byteLength, parts: parts.length, settled: false, ok: false, duplicate: false, error: null };
+    const entry: InFlight = {
+      seq: m.seq,
+      pulseId: m.pulseId,
+      bytes: m.data.byteLength,
+      parts: parts.length,
+      epoch: conn.disconnects,
+      settled: false,
+      ok: false,
+      duplicate: false,
+      error: null,
+    };
     this.inflight.push(entry);
     this.pendingBytes += entry.bytes;
     const subject = this.opts.stream.subject;
@@ -230,6 +242,7 @@ export class JetStreamPublisher {
       conn.js.publish(subject, payload, { msgID: recordMessageId(m.pulseId, i, parts.length), headers: makeHeaders(recordHeaders(m, i, parts.length)), timeout }),
     );
     void Promise.allSettled(acks).then((results) => {
+      if (entry.settled) return; // given up already (connection lost)
       entry.settled = true;
       entry.ok = results.every((r) => r.status === 'fulfilled');
       entry.duplicate = entry.ok && results.every((r) => r.status === 'fulfilled' && r.value.duplicate);
@@ -241,6 +254,14 @@ export class JetStreamPublisher {
 
   /** Takes settled messages off the head of the in-flight list, in order. */
   private settleHead(): void {
+    const epoch = this.conn?.disconnects ?? 0;
+    for (const e of this.inflight) {
+      if (!e.settled && e.epoch !== epoch) {
+        // Published before the connection was lost: its ack will never come; do not wait for the timeout.
+        e.settled = true;
+        e.error = 'the connection was lost before the acknowledgement';
+      }
+    }
     while (this.inflight.length > 0) {
       const e = this.inflight[0]!;
       if (!e.settled) {
