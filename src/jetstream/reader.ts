@@ -224,12 +224,20 @@ export class JetStreamReader {
     return typeof h === 'string' ? null : h.pulseId;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops reading: receive() returns null. The pull under way may wait for its expiry (1 s)
+   * unless the connection is closed next, as the writer's source does; `ended` says when it is over.
+   */
+  close(): void {
     if (this.closed) return;
     this.closed = true;
     this.dataWake.notify();
     this.spaceWake.notify();
     void this.pull?.close().catch(() => {});
-    await Promise.race([this.pump, new Promise((r) => setTimeout(r, 1500))]);
+  }
+
+  /** Resolves when the reading loop has ended (after close()). */
+  get ended(): Promise<void> {
+    return this.pump;
   }
 }

@@ -140,8 +140,8 @@ export class PartAssembler {
       }
     }
     if (entry.parts[p.part] !== undefined) return null; // a repeated part
-    // Copied: the client may reuse the buffer it received the part in.
-    entry.parts[p.part] = Buffer.from(p.payload);
+    // Kept as given: the client hands each message a buffer of its own (never reused).
+    entry.parts[p.part] = p.payload;
     entry.got++;
     if (entry.got < p.parts) return null;
     this.pending.delete(p.pulseId);

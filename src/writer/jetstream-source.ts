@@ -49,8 +49,9 @@ class JetStreamSource implements MessageSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.reader.close();
+    this.reader.close();
     await this.conn.close();
+    await Promise.race([this.reader.ended, new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 }
 

@@ -346,3 +346,37 @@ test('a writer whose NATS server is not there refuses the start with a clear err
   await w.proc.stop();
   await w2.proc.stop();
 });
+
+test('two buffers publishing the same pulses into one stream store each pulse once (message id from the pulse id)', async () => {
+  const a = await sender();
+  const b = await sender();
+  senders.push(a, b);
+  const sa = await bufferArgs(a.endpoint, 'TWICE');
+  const sb = await bufferArgs(b.endpoint, 'TWICE');
+  const ba = await startBuffer(sa.args);
+  const bb = await startBuffer(sb.args);
+  // Camera pulses (every fifth) are split into parts: those are deduplicated part by part.
+  await sendAll(a, range(1, 40));
+  await waitFor('buffer A to publish 40', async () => (await jetstream(sa.statusPort)).last_published_pulse_id === 40, 30_000);
+  await sendAll(b, range(1, 40));
+  const jb = await waitFor(
+    'buffer B to publish 40',
+    async () => {
+      const x = await jetstream(sb.statusPort);
+      return x.last_published_pulse_id === 40 && x.pending_acks === 0 ? x : null;
+    },
+    30_000,
+  );
+  assert.equal(jb.duplicates, 40);
+  assert.equal(jb.published, 0);
+  const st = await waitFor(
+    'the stream extent',
+    async () => {
+      const x = (await bufferStatus(sb.statusPort)) as unknown as { jetstream: { stream_messages: number | null; last_pulse_id: number | null } };
+      return x.jetstream.last_pulse_id === 40 ? x.jetstream : null;
+    },
+    10_000,
+  );
+  assert.equal(st.stream_messages, 40 + 8); // 8 camera pulses stored in 2 parts each
+  await Promise.all([ba.stop(), bb.stop()]);
+});
