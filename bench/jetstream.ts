@@ -20,57 +20,14 @@ import { makeHeaders } from '../src/jetstream/connection.js';
 import { createLogger } from '../src/log.js';
 import { pulseIdAt } from '../src/sim/values.js';
 import { packFrames } from '../src/transport/index.js';
-import {
-  bufferStatus,
-  checkRangeFile,
-  cpuSeconds,
-  freePort,
-  PROGRAMS,
-  setRange,
-  sleep,
-  startChild,
-  startWriter,
-  stopChildren,
-  timeoutAfter,
-  waitFor,
-  writerCall,
-  type Child,
-} from './e2e.js';
-import { step } from './ramp.js';
+import { bufferStatus, checkRangeFile, cpuSeconds, freePort, PROGRAMS, setRange, sleep, startChild, startWriter, stopChildren, timeoutAfter, waitFor, writerCall } from './e2e.js';
+import { startRampBuffer, step } from './ramp.js';
 import type { BenchOptions, BenchRow } from './table.js';
 
 const quietLog = createLogger('bench', 'ERROR');
 
-async function startBuffer(simPort: number, nats: NatsServer | null, stream: string): Promise<{ buffer: Child; out: number; statusPort: number }> {
-  const out = await freePort();
-  const statusPort = await freePort();
-  const args = [
-    `tcp://127.0.0.1:${simPort}`,
-    '-o',
-    String(out),
-    '--replay_port',
-    String(await freePort()),
-    '-b',
-    '1000',
-    '--buffer_bytes',
-    '2G',
-    '--status_port',
-    String(statusPort),
-    '--log_level',
-    'WARNING',
-  ];
-  if (nats !== null) args.push('--jetstream', nats.url, '--jetstream_stream', stream);
-  const buffer = startChild(`buffer-${stream}`, PROGRAMS.buffer, args);
-  await waitFor(
-    'the buffer status',
-    async () => {
-      if (buffer.proc.exitCode !== null) throw new Error(`buffer exited: ${buffer.stderr().slice(-1000)}`);
-      const s = await bufferStatus(statusPort);
-      return nats === null || s.jetstream !== null ? true : undefined;
-    },
-    20_000,
-  );
-  return { buffer, out, statusPort };
+function startBuffer(simPort: number, nats: NatsServer | null, stream: string): ReturnType<typeof startRampBuffer> {
+  return startRampBuffer(simPort, nats === null ? [] : ['--jetstream', nats.url, '--jetstream_stream', stream], `buffer-${stream}`);
 }
 
 /** Highest passing rate of ramp.ts's step, rates doubling from 100 Hz, within budgetS. */

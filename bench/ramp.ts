@@ -176,6 +176,35 @@ export async function step(
   }
 }
 
+/** The ramp's buffer: `-b 1000 --buffer_bytes 2G`, PULL from the simulator, plus `extra`; resolves once its status answers. */
+export async function startRampBuffer(simPort: number, extra: string[], name = 'buffer'): Promise<{ buffer: Child; out: number; statusPort: number }> {
+  const out = await freePort();
+  const statusPort = await freePort();
+  const args = [
+    `tcp://127.0.0.1:${simPort}`,
+    '-o',
+    String(out),
+    '--replay_port',
+    String(await freePort()),
+    '-b',
+    '1000',
+    '--buffer_bytes',
+    '2G',
+    '--status_port',
+    String(statusPort),
+  ];
+  const buffer = startChild(name, PROGRAMS.buffer, [...args, '--log_level', 'WARNING', ...extra]);
+  await waitFor(
+    'the buffer status',
+    async () => {
+      if (buffer.proc.exitCode !== null) throw new Error(`buffer exited: ${buffer.stderr().slice(-1000)}`);
+      return (await bufferStatus(statusPort)) ? true : undefined;
+    },
+    20_000,
+  );
+  return { buffer, out, statusPort };
+}
+
 export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const channelCounts = (process.env['BENCH_RAMP_CHANNELS'] ?? '100,1000,5000').split(',').map(Number);
   const stepS = Number(process.env['BENCH_RAMP_STEP_S'] ?? (opts.quick ? 2 : 5));
@@ -186,29 +215,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const results = new Map<number, BenchRow>();
   try {
     const simPort = await freePort();
-    const out = await freePort();
-    const statusPort = await freePort();
-    const buffer = startChild('buffer', PROGRAMS.buffer, [
-      `tcp://127.0.0.1:${simPort}`,
-      '-o',
-      String(out),
-      '-b',
-      '1000',
-      '--buffer_bytes',
-      '2G',
-      '--status_port',
-      String(statusPort),
-      '--log_level',
-      'WARNING',
-    ]);
-    await waitFor(
-      'the buffer status',
-      async () => {
-        if (buffer.proc.exitCode !== null) throw new Error(`buffer exited: ${buffer.stderr().slice(-1000)}`);
-        return (await bufferStatus(statusPort)) ? true : undefined;
-      },
-      20_000,
-    );
+    const { out, statusPort } = await startRampBuffer(simPort, []);
     const ctx = { simPort, out, statusPort, dir };
     let next = pulseIdAt(Date.now());
     // The most expensive channel count first: each gets an equal share of what is left of the
