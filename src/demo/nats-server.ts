@@ -113,3 +113,66 @@ export class NatsServer {
     await this.launch();
   }
 }
+
+/**
+ * A JetStream cluster of real nats-server processes on loopback: each with its client port,
+ * route port, server name (n1, n2, ...) and store folder, routes to all others.
+ */
+export class NatsCluster {
+  private constructor(
+    readonly nodes: NatsServer[],
+    readonly names: string[],
+  ) {}
+
+  static async start(size = 3, opts: { baseDir?: string; name?: string } = {}): Promise<NatsCluster> {
+    const base = opts.baseDir ?? mkdtempSync(join(tmpdir(), 'nats-cluster-'));
+    const clientPorts: number[] = [];
+    const routePorts: number[] = [];
+    for (let i = 0; i < size; i++) {
+      clientPorts.push(await freePort());
+      routePorts.push(await freePort());
+    }
+    const names = clientPorts.map((_, i) => `n${i + 1}`);
+    const nodes = await Promise.all(
+      clientPorts.map((port, i) =>
+        NatsServer.start({
+          port,
+          storeDir: join(base, names[i]!),
+          args: [
+            '--server_name',
+            names[i]!,
+            '--cluster_name',
+            opts.name ?? 'bsread',
+            '--cluster',
+            `nats://127.0.0.1:${routePorts[i]}`,
+            '--routes',
+            routePorts
+              .filter((_, k) => k !== i)
+              .map((p) => `nats://127.0.0.1:${p}`)
+              .join(','),
+          ],
+        }),
+      ),
+    );
+    return new NatsCluster(nodes, names);
+  }
+
+  /** nats://127.0.0.1:P1,nats://127.0.0.1:P2,... */
+  get urls(): string {
+    return this.nodes.map((n) => n.url).join(',');
+  }
+
+  /** HOST:PORT,HOST:PORT,... (the writer's form, before /NAME). */
+  get hostPorts(): string {
+    return this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
+  }
+
+  /** The node listening on this client port, or of this server name. */
+  node(portOrName: number | string): NatsServer | undefined {
+    return typeof portOrName === 'number' ? this.nodes.find((n) => n.port === portOrName) : this.nodes[this.names.indexOf(portOrName)];
+  }
+
+  async stop(opts: { removeStore?: boolean } = {}): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop('SIGTERM', opts)));
+  }
+}

@@ -51,13 +51,10 @@ export class JetStreamConnection {
     } catch (e) {
       throw new BsreadError('BSREAD_ERR_JETSTREAM', `cannot reach a NATS server at ${opts.servers.join(', ')}: ${errorMessage(e)}`, { cause: e });
     }
-    try {
-      const jsm = await jetstreamManager(nc, { timeout: 5000 });
-      return new JetStreamConnection(nc, jetstream(nc, { timeout: 5000 }), jsm, opts.log);
-    } catch (e) {
-      await nc.close().catch(() => {});
-      throw new BsreadError('BSREAD_ERR_JETSTREAM', `the NATS server at ${nc.getServer()} offers no JetStream (start it with -js): ${errorMessage(e)}`, { cause: e });
-    }
+    // No API check here: a cluster still electing its leader answers later, and the first real
+    // request (stream lookup) says what is wrong.
+    const jsm = await jetstreamManager(nc, { timeout: 5000, checkAPI: false });
+    return new JetStreamConnection(nc, jetstream(nc, { timeout: 5000 }), jsm, opts.log);
   }
 
   private async followStatus(): Promise<void> {
@@ -102,6 +99,17 @@ export function makeHeaders(pairs: readonly [string, string][]): MsgHdrs {
 
 export function isStreamNotFound(e: unknown): boolean {
   return e instanceof JetStreamApiError && e.code === STREAM_NOT_FOUND;
+}
+
+/**
+ * The server's answer about the stream or its settings, which retrying cannot change (as opposed
+ * to a lost connection, a timeout, or a cluster that is electing a leader or missing peers for
+ * a moment).
+ */
+export function isLastingRefusal(e: unknown): boolean {
+  if (!(e instanceof JetStreamApiError)) return false;
+  if (e.status === 503) return false;
+  return !/temporarily unavailable|insufficient resources|no suitable peers|not current/i.test(e.message);
 }
 
 /** What the buffer asks of its stream. */

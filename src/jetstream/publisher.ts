@@ -1,16 +1,20 @@
 // The buffer's JetStream output: a cursor into the buffer's memory ring that publishes every
 // message, in order, with a bounded number of unacknowledged messages. Intake never waits for
 // it: when the server is slow or away, the cursor falls behind inside the ring; what the ring
-// evicts before it was acknowledged is counted as given up. A failed publish rewinds the cursor
-// to the first unacknowledged message once the messages in flight have settled; republishing is
-// safe because the message id (from the pulse id) makes JetStream store a pulse once.
-import { JetStreamApiError } from '@nats-io/jetstream';
+// evicts before it was acknowledged is counted as given up.
+//
+// Order is kept in the stream, also across failures: every publish expects the message id of the
+// one before it as the stream's last (Nats-Expected-Last-Msg-Id), so when a message fails (a
+// stream leader that died, a timeout) the ones after it are refused instead of being stored
+// before it. Once everything in flight has settled, the publisher reads the stream's last message
+// and goes on from the first message of the ring after that pulse (resync). Republishing is
+// safe: the message id (from the pulse id) makes JetStream store a pulse once.
 import type { Timestamp } from '../bsread/index.js';
 import { BsreadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { Wakeup, type PackedFrames } from '../transport/index.js';
-import { ensureStream, JetStreamConnection, makeHeaders, type StreamSettings } from './connection.js';
+import { ensureStream, isLastingRefusal, JetStreamConnection, makeHeaders, type StreamSettings } from './connection.js';
 import { encodeRecord, PART_HEADROOM_BYTES, readPartHeaders, recordHeaders, recordMessageId, splitRecord } from './record.js';
 
 /** A message the publisher can take from the source (the buffer's StoredMessage is one). */
@@ -60,6 +64,10 @@ export interface JetStreamStatus {
   failures: number;
   /** Messages evicted from the memory ring before JetStream acknowledged them. */
   given_up: number;
+  /** Times the publisher read where the stream ends and went on from there (at start and after failures). */
+  resyncs: number;
+  /** Messages not published because the stream already held a later pulse (stored by another buffer, or before a failure). */
+  passed_over: number;
   /** Messages the cursor is behind the ring's newest. */
   lag: number;
   last_published_pulse_id: number | null;
@@ -71,6 +79,9 @@ export interface JetStreamStatus {
   last_pulse_id: number | null;
   last_error: string | null;
 }
+
+/** A resync passes over stored-or-missing pulses only this close below the stream's last (2 minutes at 100 Hz). */
+const RESYNC_WINDOW_PULSES = 12_000;
 
 interface InFlight {
   readonly seq: number;
@@ -85,9 +96,9 @@ interface InFlight {
   error: string | null;
 }
 
-/** Errors that are the server's answer about the stream, not a lost connection: retrying cannot help. */
+/** Our own checks of the stream, or the server's lasting refusal: retrying cannot help. */
 function isConfigurationError(e: unknown): e is BsreadError {
-  return e instanceof BsreadError && (e.cause === undefined || e.cause instanceof JetStreamApiError);
+  return e instanceof BsreadError && (e.cause === undefined || isLastingRefusal(e.cause));
 }
 
 export class JetStreamPublisher {
@@ -97,6 +108,11 @@ export class JetStreamPublisher {
   private pendingBytes = 0;
   private cursor: number;
   private rewindTo: number | null = null;
+  /** Message id the next publish expects as the stream's last; null: publish without (just after a resync). */
+  private expectLastId: string | null = null;
+  /** Messages passed over by a resync because the stream already holds a later pulse. */
+  passedOver = 0;
+  resyncs = 0;
   private closed = false;
   private loop: Promise<void> | undefined;
   private setup: Promise<void>;
@@ -169,6 +185,7 @@ export class JetStreamPublisher {
           return;
         }
         this.conn = conn;
+        this.rewindTo = this.cursor; // start with a resync: where the stream ends decides the first publish
         this.wake.notify();
         return;
       } catch (e) {
@@ -202,9 +219,11 @@ export class JetStreamPublisher {
           await this.wake.wait();
           continue;
         }
-        this.cursor = Math.min(this.cursor, this.rewindTo);
+        if (!(await this.resync(conn, this.rewindTo))) {
+          await this.sleep(500);
+          continue;
+        }
         this.rewindTo = null;
-        await this.sleep(200);
         continue;
       }
       if (this.cursor < this.source.oldestSeq) {
@@ -219,6 +238,44 @@ export class JetStreamPublisher {
       this.publish(conn, m);
       this.cursor++;
     }
+  }
+
+  /**
+   * After a failure (or at start): read the stream's last pulse and go on from the first message
+   * at or after `from` whose pulse id is later; the next publish expects nothing. Pulses up to
+   * the stored one are either stored already or, if missing, could only be stored out of order.
+   * A pulse far below the stored one (a source restarted with lower pulse ids) is published
+   * anyway. False when the stream could not be read (try again later).
+   */
+  private async resync(conn: JetStreamConnection, from: number): Promise<boolean> {
+    let lastPulse: number | null = null;
+    try {
+      const info = await conn.jsm.streams.info(this.opts.stream.name);
+      if (info.state.messages > 0) {
+        const m = await conn.jsm.streams.getMessage(this.opts.stream.name, { seq: info.state.last_seq });
+        const h = m === null ? null : readPartHeaders((k) => m.header.get(k) || undefined);
+        lastPulse = h === null || typeof h === 'string' ? null : h.pulseId;
+      }
+    } catch (e) {
+      this.lastError = errorMessage(e);
+      this.errors.event('state', `reading where the stream ends: ${this.lastError}`);
+      return false;
+    }
+    let cursor = Math.max(from, this.source.oldestSeq);
+    const skipBelow = lastPulse === null ? null : lastPulse - RESYNC_WINDOW_PULSES;
+    let passed = 0;
+    for (;;) {
+      const m = this.source.get(cursor);
+      if (m === undefined || lastPulse === null || skipBelow === null || m.pulseId > lastPulse || m.pulseId <= skipBelow) break;
+      cursor++;
+      passed++;
+    }
+    if (this.resyncs > 0 && passed > 0) this.opts.log.info({ last_stored_pulse_id: lastPulse, passed_over: passed }, 'JetStream: going on after the last stored pulse');
+    this.passedOver += passed;
+    this.resyncs++;
+    this.cursor = cursor;
+    this.expectLastId = null;
+    return true;
   }
 
   private publish(conn: JetStreamConnection, m: PublishableMessage): void {
@@ -238,9 +295,12 @@ export class JetStreamPublisher {
     this.pendingBytes += entry.bytes;
     const subject = this.opts.stream.subject;
     const timeout = this.opts.ackTimeoutMs ?? 5000;
-    const acks = parts.map((payload, i) =>
-      conn.js.publish(subject, payload, { msgID: recordMessageId(m.pulseId, i, parts.length), headers: makeHeaders(recordHeaders(m, i, parts.length)), timeout }),
-    );
+    const acks = parts.map((payload, i) => {
+      const msgID = recordMessageId(m.pulseId, i, parts.length);
+      const expect = this.expectLastId === null ? {} : { expect: { lastMsgID: this.expectLastId } };
+      this.expectLastId = msgID;
+      return conn.js.publish(subject, payload, { msgID, headers: makeHeaders(recordHeaders(m, i, parts.length)), timeout, ...expect });
+    });
     void Promise.allSettled(acks).then((results) => {
       if (entry.settled) return; // given up already (connection lost)
       entry.settled = true;
@@ -343,6 +403,8 @@ export class JetStreamPublisher {
       pending_bytes: this.pendingBytes,
       failures: this.failures,
       given_up: this.givenUp + (behind - this.cursor),
+      resyncs: this.resyncs,
+      passed_over: this.passedOver,
       lag: this.source.nextSeq - behind,
       last_published_pulse_id: this.lastPublishedPulseId,
       ...this.streamState,
