@@ -39,6 +39,11 @@ export async function findStartSequence(pulseAt: PulseAt, firstSeq: number, last
   return lo;
 }
 
+/** How long one pull waits on the server for messages (ms). */
+const PULL_EXPIRES_MS = 1000;
+/** A pull still open this long after its expiry is given up (its server is gone). */
+const PULL_STALL_MS = 2000;
+
 export interface ReaderOptions {
   log: Logger;
   /** Bytes one pull asks for, about (the count per pull is derived from the message size). */
@@ -144,14 +149,34 @@ export class JetStreamReader {
         // The server disconnects a client with more than 64 MB unread, so a pull never asks for more than pullBytes.
         const count = Math.max(1, Math.min(maxPull, Math.floor(pullBytes / this.largest)));
         this.largestNow = 0;
-        const batch = await consumer.fetch({ max_messages: count, expires: 1000 });
+        const batch = await consumer.fetch({ max_messages: count, expires: PULL_EXPIRES_MS });
         this.pull = batch;
         if (this.closed) void batch.close();
-        for await (const jm of batch) {
-          if (this.closed) break;
-          this.take(jm);
+        // A pull whose server died (a cluster node, a stream leader) may never end by itself: when
+        // nothing came for a while after its expiry, end it and read on from nextSeq.
+        let lastActivity = Date.now();
+        let stalled = false;
+        const watchdog = setInterval(() => {
+          if (Date.now() - lastActivity > PULL_EXPIRES_MS + PULL_STALL_MS) {
+            stalled = true;
+            void batch.close().catch(() => {});
+          }
+        }, 250);
+        try {
+          for await (const jm of batch) {
+            if (this.closed) break;
+            lastActivity = Date.now();
+            this.take(jm);
+          }
+        } finally {
+          clearInterval(watchdog);
+          this.pull = null;
         }
-        this.pull = null;
+        if (stalled && !this.closed) {
+          this.problems.event('fetch', `a pull got no answer for ${(PULL_EXPIRES_MS + PULL_STALL_MS) / 1000} s; reading on from stream sequence ${this.nextSeq}`);
+          consumer = null;
+          this.resumes++;
+        }
         if (this.largestNow > 0) this.largest = this.largestNow;
       } catch (e) {
         if (this.closed) return;
