@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   e2e: () => import('./e2e.js'),
   ramp: () => import('./ramp.js'),
   jetstream: () => import('./jetstream.js'),
+  'jetstream-cluster': () => import('./jetstream-cluster.js'),
 };
 
 const args = process.argv.slice(2);
