@@ -104,6 +104,8 @@ interface HeaderPlan {
 }
 
 const EMPTY_PARAMETERS: Record<string, string> = {};
+/** LZ4 (also inside bitshuffle_lz4) turns one input byte into at most ~255 output bytes. */
+const LZ4_MAX_EXPANSION = 256;
 /** checkDefinition: the value is missing after all (not an error). */
 const MISSING = '';
 
@@ -282,7 +284,10 @@ export class SwissFelFile {
     const disk = r.freeBytes();
     if (disk === null) return false;
     const metadata = this.channels.size * CHANNEL_METADATA_BYTES;
-    const need = plan.rowBytesBound + msg.byteLength;
+    // A value cannot decompress to more than LZ4's largest expansion of its bytes, whatever its
+    // header declares: a header that claims absurd shapes (a malformed message, dropped by the
+    // channel writers) must not stop the file on a disk with room.
+    const need = Math.min(plan.rowBytesBound, LZ4_MAX_EXPANSION * msg.byteLength) + msg.byteLength;
     const headroom = disk - r.bytes - metadata - this.unflushedBytes - need;
     if (headroom < 0) {
       throw new BsreadError(
