@@ -66,6 +66,8 @@ export interface JetStreamStatus {
   given_up: number;
   /** Times the publisher read where the stream ends and went on from there (at start and after failures). */
   resyncs: number;
+  /** Publishes refused because the stream's last message was another than expected (not failures: a resync follows). */
+  order_refusals: number;
   /** Messages not published because the stream already held a later pulse (stored by another buffer, or before a failure). */
   passed_over: number;
   /** Messages the cursor is behind the ring's newest. */
@@ -113,6 +115,8 @@ export class JetStreamPublisher {
   /** Messages passed over by a resync because the stream already holds a later pulse. */
   passedOver = 0;
   resyncs = 0;
+  /** Publishes the stream refused because its last message was not the one expected (then a resync). */
+  orderRefusals = 0;
   private closed = false;
   private loop: Promise<void> | undefined;
   private setup: Promise<void>;
@@ -343,9 +347,14 @@ export class JetStreamPublisher {
 
   private noteFailure(e: InFlight): void {
     if (e.error !== null) {
-      this.failures++;
-      this.lastError = e.error;
-      this.errors.event('publish', `pulse_id ${e.pulseId}: ${e.error}; republishing from there`);
+      if (/wrong last msg ?id/i.test(e.error)) {
+        // Not an error: the stream moved on without us (another buffer, or an earlier failure); resync.
+        this.orderRefusals++;
+      } else {
+        this.failures++;
+        this.lastError = e.error;
+        this.errors.event('publish', `pulse_id ${e.pulseId}: ${e.error}; republishing from there`);
+      }
       e.error = null; // counted once
     }
     this.rewindTo = Math.min(this.rewindTo ?? Infinity, e.seq);
@@ -404,6 +413,7 @@ export class JetStreamPublisher {
       failures: this.failures,
       given_up: this.givenUp + (behind - this.cursor),
       resyncs: this.resyncs,
+      order_refusals: this.orderRefusals,
       passed_over: this.passedOver,
       lag: this.source.nextSeq - behind,
       last_published_pulse_id: this.lastPublishedPulseId,
