@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { Wakeup, type PackedFrames } from '../transport/index.js';
 import { ensureStream, isLastingRefusal, JetStreamConnection, makeHeaders, type StreamSettings } from './connection.js';
-import { encodeRecord, PART_HEADROOM_BYTES, readPartHeaders, recordHeaders, recordMessageId, splitRecord } from './record.js';
+import { PART_HEADROOM_BYTES, publishParts, readPartHeaders, recordHeaders, recordMessageId } from './record.js';
 
 /** A message the publisher can take from the source (the buffer's StoredMessage is one). */
 export interface PublishableMessage extends PackedFrames {
@@ -258,7 +258,9 @@ export class JetStreamPublisher {
       if (info.state.messages > 0) {
         const m = await conn.jsm.streams.getMessage(this.opts.stream.name, { seq: info.state.last_seq });
         const h = m === null ? null : readPartHeaders((k) => m.header.get(k) || undefined);
-        lastPulse = h === null || typeof h === 'string' ? null : h.pulseId;
+        // A split message whose last part is not stored yet counts as not stored: it is published
+        // again (its stored parts come back as duplicates), so its parts stay together.
+        lastPulse = h === null || typeof h === 'string' ? null : h.part < h.parts - 1 ? h.pulseId - 1 : h.pulseId;
       }
     } catch (e) {
       this.lastError = errorMessage(e);
@@ -283,7 +285,7 @@ export class JetStreamPublisher {
   }
 
   private publish(conn: JetStreamConnection, m: PublishableMessage): void {
-    const parts = splitRecord(encodeRecord(m), this.partBytes);
+    const parts = publishParts(m, this.partBytes);
     const entry: InFlight = {
       seq: m.seq,
       pulseId: m.pulseId,

@@ -33,15 +33,34 @@ export interface RecordPart {
   readonly payload: Uint8Array;
 }
 
-/** The payload of one message: frame count, offsets and frames in one buffer. */
-export function encodeRecord(m: PackedFrames): Buffer {
+/** The payload's head: frame count and offsets. */
+function recordHead(m: PackedFrames): Buffer {
   const n = m.offsets.length - 1;
-  const head = 4 * (n + 2);
-  const out = Buffer.allocUnsafe(head + m.data.byteLength);
+  const out = Buffer.allocUnsafe(4 * (n + 2));
   out.writeUInt32LE(n, 0);
   for (let i = 0; i <= n; i++) out.writeUInt32LE(m.offsets[i]!, 4 * (i + 1));
-  out.set(m.data, head);
   return out;
+}
+
+/** The payload of one message: frame count, offsets and frames in one buffer. */
+export function encodeRecord(m: PackedFrames): Buffer {
+  const head = recordHead(m);
+  const out = Buffer.allocUnsafe(head.byteLength + m.data.byteLength);
+  out.set(head, 0);
+  out.set(m.data, head.byteLength);
+  return out;
+}
+
+/**
+ * The parts to publish for one message, at most partBytes each. A payload that fits is one
+ * part (one copy). A larger one is published as the head alone, then views of the frames: the
+ * same bytes in the same order as splitRecord(encodeRecord(m)) would give, cut at other places,
+ * without copying megabytes of image data once more (the client copies them into its buffer).
+ */
+export function publishParts(m: PackedFrames, partBytes: number): Uint8Array[] {
+  const headBytes = 4 * (m.offsets.length + 1);
+  if (headBytes + m.data.byteLength <= partBytes || headBytes > partBytes) return splitRecord(encodeRecord(m), partBytes);
+  return [recordHead(m), ...splitRecord(m.data, partBytes)];
 }
 
 /** The frames of a payload, or a string saying what is wrong. Never throws. */

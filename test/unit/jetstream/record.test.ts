@@ -8,6 +8,7 @@ import {
   formatTimestamp,
   PartAssembler,
   parseTimestamp,
+  publishParts,
   readPartHeaders,
   recordHeaders,
   recordMessageId,
@@ -96,4 +97,19 @@ test('bad headers are reported', () => {
   assert.match(readPartHeaders((k) => (k === 'Bsread-Pulse-Id' ? '-1' : undefined)) as string, /"-1"/);
   assert.match(readPartHeaders((k) => (k === 'Bsread-Pulse-Id' ? '5' : '3/3')) as string, /Bsread-Part/);
   assert.match(readPartHeaders((k) => (k === 'Bsread-Pulse-Id' ? '5' : '0/0')) as string, /Bsread-Part/);
+});
+
+test('a large message is published as its head, then views of its frames; joined, the parts are the payload', () => {
+  const big = packFrames([Buffer.from('{"htype":"bsr_m-1.1"}'), Buffer.from('{}'), Buffer.alloc(2500, 9), Buffer.alloc(8)]);
+  const parts = publishParts(big, 1000);
+  assert.ok(parts.every((p) => p.byteLength <= 1000));
+  assert.equal(parts[0]!.byteLength, 4 * 6); // frame count + 5 offsets
+  assert.equal(parts[1]!.buffer, big.data.buffer, 'the frames are not copied');
+  assert.deepEqual(Buffer.concat(parts), encodeRecord(big));
+  const a = new PartAssembler();
+  let whole: Uint8Array | null = null;
+  parts.forEach((payload, i) => (whole = a.add({ pulseId: 1, part: i, parts: parts.length, payload })));
+  assert.notEqual(typeof decodeRecord(whole!), 'string');
+  // A small one is one part.
+  assert.deepEqual(publishParts(packFrames(frames), 1 << 20), [encodeRecord(packFrames(frames))]);
 });
