@@ -5,6 +5,9 @@ import { connect, headers, nanos, type MsgHdrs, type NatsConnection } from '@nat
 import { DiscardPolicy, JetStreamApiError, jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { BsreadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import { readPartHeaders } from './record.js';
+
+export type StoredPart = { readonly pulseId: number; readonly part: number; readonly parts: number };
 
 /** JetStream's "stream not found" API error code. */
 const STREAM_NOT_FOUND = 10059;
@@ -73,6 +76,14 @@ export class JetStreamConnection {
   /** The server's largest message (headers included). */
   get maxPayload(): number {
     return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /** Pulse id and part of the message stored at `seq`; null when it holds none (or no readable headers). */
+  async storedPartAt(stream: string, seq: number): Promise<StoredPart | null> {
+    const m = await this.jsm.streams.getMessage(stream, { seq });
+    if (m === null) return null;
+    const h = readPartHeaders((k) => m.header.get(k) || undefined);
+    return typeof h === 'string' ? null : h;
   }
 
   get server(): string {

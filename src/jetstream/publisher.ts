@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { Wakeup, type PackedFrames } from '../transport/index.js';
 import { ensureStream, isLastingRefusal, JetStreamConnection, makeHeaders, type StreamSettings } from './connection.js';
-import { PART_HEADROOM_BYTES, publishParts, readPartHeaders, recordHeaders, recordMessageId } from './record.js';
+import { PART_HEADROOM_BYTES, publishParts, recordHeaders, recordMessageId } from './record.js';
 
 /** A message the publisher can take from the source (the buffer's StoredMessage is one). */
 export interface PublishableMessage extends PackedFrames {
@@ -256,11 +256,10 @@ export class JetStreamPublisher {
     try {
       const info = await conn.jsm.streams.info(this.opts.stream.name);
       if (info.state.messages > 0) {
-        const m = await conn.jsm.streams.getMessage(this.opts.stream.name, { seq: info.state.last_seq });
-        const h = m === null ? null : readPartHeaders((k) => m.header.get(k) || undefined);
+        const h = await conn.storedPartAt(this.opts.stream.name, info.state.last_seq);
         // A split message whose last part is not stored yet counts as not stored: it is published
         // again (its stored parts come back as duplicates), so its parts stay together.
-        lastPulse = h === null || typeof h === 'string' ? null : h.part < h.parts - 1 ? h.pulseId - 1 : h.pulseId;
+        lastPulse = h === null ? null : h.part < h.parts - 1 ? h.pulseId - 1 : h.pulseId;
       }
     } catch (e) {
       this.lastError = errorMessage(e);
@@ -378,10 +377,7 @@ export class JetStreamPublisher {
       const pulseAt = async (seq: number, known: number | null, knownSeq: number | null): Promise<number | null> => {
         if (s.messages === 0) return null;
         if (knownSeq === seq) return known;
-        const m = await conn.jsm.streams.getMessage(this.opts.stream.name, { seq });
-        if (m === null) return null;
-        const h = readPartHeaders((k) => m.header.get(k) || undefined);
-        return typeof h === 'string' ? null : h.pulseId;
+        return (await conn.storedPartAt(this.opts.stream.name, seq))?.pulseId ?? null;
       };
       this.streamState = {
         stream_messages: s.messages,

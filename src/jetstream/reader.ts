@@ -106,12 +106,7 @@ export class JetStreamReader {
   static async open(conn: JetStreamConnection, stream: string, fromPulseId: number | null, opts: ReaderOptions): Promise<JetStreamReader> {
     const info = await conn.jsm.streams.info(stream);
     const { first_seq: firstSeq, last_seq: lastSeq, messages } = info.state;
-    const pulseAt: PulseAt = async (seq) => {
-      const m = await conn.jsm.streams.getMessage(stream, { seq });
-      if (m === null) return null;
-      const h = readPartHeaders((k) => m.header.get(k) || undefined);
-      return typeof h === 'string' ? null : h;
-    };
+    const pulseAt: PulseAt = (seq) => conn.storedPartAt(stream, seq);
     let startSeq = lastSeq + 1;
     let firstStoredPulseId: number | null = null;
     if (messages > 0) {
@@ -243,10 +238,7 @@ export class JetStreamReader {
   async newestPulseIdIfCaughtUp(): Promise<number | null> {
     const info = await this.conn.jsm.streams.info(this.stream);
     if (info.state.messages === 0 || this.nextSeq <= info.state.last_seq || this.queue.length > 0) return null;
-    const m = await this.conn.jsm.streams.getMessage(this.stream, { seq: info.state.last_seq });
-    if (m === null) return null;
-    const h = readPartHeaders((k) => m.header.get(k) || undefined);
-    return typeof h === 'string' ? null : h.pulseId;
+    return (await this.conn.storedPartAt(this.stream, info.state.last_seq))?.pulseId ?? null;
   }
 
   /**
