@@ -13,6 +13,7 @@ import { errorMessage } from '../errors.js';
 import { subjectOf } from '../jetstream/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
+import { letHeapGrowForBuffers } from '../runtime/heap-growth.js';
 
 function fail(log: Logger | null, message: string, code: number): never {
   if (log !== null) log.fatal(message);
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
   const cfg = parseOrExit(process.argv.slice(2));
   const log = createLogger('sf_bsread_buffer', cfg.logLevel);
   keepFreedMemoryInProcess(log);
+  letHeapGrowForBuffers(log);
 
   let stream: { address: string; remove(): Promise<void> } = { address: cfg.stream!, remove: async () => {} };
   if (cfg.channelsFile !== null) {

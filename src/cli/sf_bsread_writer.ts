@@ -9,6 +9,7 @@ import { BsreadError, errorMessage } from '../errors.js';
 import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { nativeAddon } from '../native/surface.js';
 import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
+import { letHeapGrowForBuffers } from '../runtime/heap-growth.js';
 import { parseStreamAddress, RECEIVE_MODES, type ReceiveMode } from '../transport/index.js';
 import { Acquisition } from '../writer/acquisition.js';
 import { DEV_NULL, makeOutputFolder, refuseExisting } from '../writer/output-path.js';
@@ -67,6 +68,7 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
   if (outputFile.trim() === '' || outputFile.includes('\0')) throw usage(`output_file ${JSON.stringify(outputFile)} is not a usable path`);
   const log = createLogger('sf_bsread_writer', o.log_level);
   keepFreedMemoryInProcess(log);
+  letHeapGrowForBuffers(log);
 
   const output = outputFile === DEV_NULL ? DEV_NULL : resolve(outputFile);
   const acquisition = new Acquisition({
