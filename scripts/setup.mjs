@@ -20,6 +20,7 @@ const DEBIAN_PACKAGES = [
   'python3-h5py', // h5py: independent reader used by tests
   'bitshuffle', // HDF5 filter plugin 32008, so h5py/h5dump read bitshuffle datasets
   'nats-server', // NATS with JetStream: the recent past on disk (--jetstream), run by tests and `npm start -- --jetstream`
+  'chromium', // headless browser: tests load the writer's and the buffer's status pages in it
 ];
 
 function log(msg) {
