@@ -6,6 +6,7 @@
 // the demo prints a summary of the file and stops everything.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DispatcherClient } from '../dispatcher/dispatcher-client.js';
 import { summarizeSwissFelFile, type FileSummary } from '../writer/file-summary.js';
 import { ChildProgram } from './child-program.js';
 import { NatsServer } from './nats-server.js';
@@ -110,12 +111,12 @@ export async function runDemo(opts: DemoOptions): Promise<FileSummary> {
       'the dispatcher',
       async () => {
         if (!dispatcher.running) throw new Error(`dispatcher exited: ${dispatcher.stderr()}`);
-        return (await http('GET', `${dispatcherUrl}/channels/live`)) as { channels: string[] }[];
+        return await new DispatcherClient(dispatcherUrl, 5000).liveChannels();
       },
       10_000,
       100,
     );
-    const known = live.flatMap((b) => b.channels);
+    const known = live.map((c) => c.name);
     step(1, `embedded dispatcher on ${dispatcherUrl}: ${known.length} simulated SwissFEL channels`);
 
     // 2. A channels file, in the plain-text format of the original buffer.

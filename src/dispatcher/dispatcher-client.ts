@@ -1,10 +1,22 @@
-// The dispatcher REST client (§7.1): request a stream for a channel list, delete it on exit.
-// Node's global fetch with a timeout; every failure becomes BsreadError('BSREAD_ERR_DISPATCHER').
+// The dispatcher REST client (§7.1): request a stream for a channel list, delete it on exit,
+// list the live channels. Node's global fetch with a timeout; every failure becomes
+// BsreadError('BSREAD_ERR_DISPATCHER').
 import { BsreadError, errorMessage } from '../errors.js';
 import { parseStreamAddress } from '../transport/index.js';
 import type { ChannelRequest } from './channels-file.js';
+import { parseLiveChannels, type LiveChannel } from './live-channels.js';
 
 export const DEFAULT_DISPATCHER_URL = 'https://dispatcher-api.psi.ch/sf-databuffer';
+
+/** The environment variable `bsread` reads the dispatcher's base URL from when --base_url is not given. */
+export const DISPATCHER_URL_ENV = 'BSREAD_DISPATCHER_URL';
+
+/** The base URL to use: the option, else $BSREAD_DISPATCHER_URL (when not empty), else the default. */
+export function resolveDispatcherUrl(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (option !== undefined) return option;
+  const fromEnv = env[DISPATCHER_URL_ENV]?.trim();
+  return fromEnv ? fromEnv : DEFAULT_DISPATCHER_URL;
+}
 
 export type StreamType = 'pub_sub' | 'push_pull';
 
@@ -44,11 +56,12 @@ export class DispatcherClient {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  private async call(method: string, body: string, contentType: string): Promise<{ status: number; text: string }> {
-    const url = `${this.baseUrl}/stream`;
+  private async call(method: string, path: string, body?: { text: string; contentType: string }): Promise<{ status: number; text: string; contentType: string }> {
+    const url = `${this.baseUrl}${path}`;
     let res: Response;
     try {
-      res = await fetch(url, { method, headers: { 'content-type': contentType }, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      const init: RequestInit = body === undefined ? { method } : { method, headers: { 'content-type': body.contentType }, body: body.text };
+      res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (e) {
       const cause = (e as { cause?: unknown }).cause;
       const why = (e as Error).name === 'TimeoutError' ? `no reply within ${this.timeoutMs} ms` : cause !== undefined ? errorMessage(cause) : errorMessage(e);
@@ -60,13 +73,13 @@ export class DispatcherClient {
     } catch (e) {
       throw new BsreadError('BSREAD_ERR_DISPATCHER', `dispatcher ${method} ${url}: reading the reply failed: ${errorMessage(e)}`, { cause: e });
     }
-    return { status: res.status, text };
+    return { status: res.status, text, contentType: res.headers.get('content-type') ?? '' };
   }
 
   /** POST {base}/stream; returns the stream address (tcp://host:port) to connect to. */
   async requestStream(channels: readonly ChannelRequest[], opts: StreamRequestOptions = {}): Promise<string> {
     const url = `${this.baseUrl}/stream`;
-    const { status, text } = await this.call('POST', JSON.stringify(streamRequestBody(channels, opts)), 'application/json');
+    const { status, text } = await this.call('POST', '/stream', { text: JSON.stringify(streamRequestBody(channels, opts)), contentType: 'application/json' });
     if (status >= 400) {
       throw new BsreadError('BSREAD_ERR_DISPATCHER', `dispatcher POST ${url} refused the stream: HTTP ${status}: ${text.slice(0, 500)}`);
     }
@@ -91,9 +104,32 @@ export class DispatcherClient {
 
   /** DELETE {base}/stream with the address as text body. */
   async deleteStream(stream: string): Promise<void> {
-    const { status, text } = await this.call('DELETE', stream, 'text/plain');
+    const { status, text } = await this.call('DELETE', '/stream', { text: stream, contentType: 'text/plain' });
     if (status >= 400) {
       throw new BsreadError('BSREAD_ERR_DISPATCHER', `dispatcher DELETE ${this.baseUrl}/stream for ${stream}: HTTP ${status}: ${text.slice(0, 300)}`);
     }
   }
+
+  /** GET {base}/channels/live: every live channel of every backend, checked (see live-channels.ts). */
+  async liveChannels(): Promise<LiveChannel[]> {
+    const url = `${this.baseUrl}/channels/live`;
+    const { status, text, contentType } = await this.call('GET', '/channels/live');
+    if (status >= 400) {
+      throw new BsreadError('BSREAD_ERR_DISPATCHER', `dispatcher GET ${url} failed: HTTP ${status}: ${oneLine(text, 300)}`);
+    }
+    let reply: unknown;
+    try {
+      reply = JSON.parse(text);
+    } catch {
+      const kind = contentType ? ` (${contentType.split(';')[0]})` : '';
+      throw new BsreadError('BSREAD_ERR_DISPATCHER', `dispatcher GET ${url} replied with something that is not JSON${kind}: ${oneLine(text, 200)}`);
+    }
+    return parseLiveChannels(reply, url);
+  }
+}
+
+/** A reply's start for an error message: whitespace runs folded, cut at `max` characters. */
+function oneLine(text: string, max: number): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max)}...` : t === '' ? '(empty body)' : t;
 }

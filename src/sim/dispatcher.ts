@@ -6,7 +6,9 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { BsreadError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { ChannelRequest } from '../dispatcher/channels-file.js';
+import type { ChannelDef } from '../bsread/index.js';
 import { buildProfile, defaultChannelSpecs, selectChannels, type SimProfile } from './profile.js';
+import { definitionAt, pulseIdAt } from './values.js';
 import { Simulator } from './simulator.js';
 
 export type StreamType = 'pub_sub' | 'push_pull';
@@ -73,6 +75,20 @@ const streamBodySchema = {
     compression: { type: 'string', enum: ['none', 'bitshuffle_lz4', 'lz4'] },
   },
 } as const;
+
+/** The backend name GET /channels/live reports, as the real SwissFEL dispatcher's. */
+export const LIVE_BACKEND = 'sf-databuffer';
+
+/**
+ * A channel as the real dispatcher lists it in GET /channels/live: type, shape, modulo and offset
+ * of its current definition; `source` is the name of the (simulated) IOC, the device part of the
+ * channel name before the first ':'. It is not an address: the embedded dispatcher's streams
+ * come only from POST /stream.
+ */
+export function liveChannelOf(def: ChannelDef): { name: string; type: string; shape: number[]; modulo: number; offset: number; source: string } {
+  const colon = def.name.indexOf(':');
+  return { name: def.name, type: def.type, shape: [...def.shape], modulo: def.modulo, offset: def.offset, source: colon > 0 ? def.name.slice(0, colon) : def.name };
+}
 
 function httpError(reply: FastifyReply, status: number, message: string, extra: Record<string, unknown> = {}): FastifyReply {
   const error = status === 404 ? 'Not Found' : status === 400 ? 'Bad Request' : 'Internal Server Error';
@@ -197,6 +213,10 @@ export class SimDispatcher {
 
     app.get('/streams', async () => this.listStreams());
 
-    app.get('/channels/live', async () => [{ backend: 'sf-databuffer', channels: this.catalogue.channels.map((c) => c.name) }]);
+    app.get('/channels/live', async () => {
+      // A profile may change a channel's definition over time: list the one in force now.
+      const now = pulseIdAt(Date.now());
+      return [{ backend: LIVE_BACKEND, channels: this.catalogue.channels.map((_c, i) => liveChannelOf(definitionAt(this.catalogue, i, now))) }];
+    });
   }
 }

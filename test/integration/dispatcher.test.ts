@@ -115,12 +115,23 @@ test('DELETE /stream stops the stream; an unknown stream is 404', () =>
     assert.equal(again.status, 404);
   }));
 
-test('GET /channels/live lists the catalogue, camera included', () =>
+test('GET /channels/live lists the catalogue as the real dispatcher does, camera included', () =>
   withDispatcher(async (base) => {
-    const live = (await (await fetch(`${base}/channels/live`)).json()) as { backend: string; channels: string[] }[];
+    const live = (await (await fetch(`${base}/channels/live`)).json()) as { backend: string; channels: Record<string, unknown>[] }[];
     assert.equal(live.length, 1);
-    assert.ok(live[0]!.channels.includes('SLG-LCAM-C041:FPICTURE'));
-    assert.ok(live[0]!.channels.length >= 24);
+    assert.equal(live[0]!.backend, 'sf-databuffer');
+    const channels = live[0]!.channels;
+    assert.ok(channels.length >= 24);
+    assert.deepEqual(
+      channels.find((c) => c['name'] === 'SLG-LCAM-C041:FPICTURE'),
+      { name: 'SLG-LCAM-C041:FPICTURE', type: 'uint16', shape: [1024, 1024], modulo: 1, offset: 0, source: 'SLG-LCAM-C041' },
+    );
+    // The 10 Hz BPM channels say so, as the real dispatcher's modulo does.
+    assert.deepEqual(
+      channels.find((c) => c['name'] === 'S10BC01-DBPM410:X1'),
+      { name: 'S10BC01-DBPM410:X1', type: 'float64', shape: [1], modulo: 10, offset: 0, source: 'S10BC01-DBPM410' },
+    );
+    for (const c of channels) assert.deepEqual(Object.keys(c).sort(), ['modulo', 'name', 'offset', 'shape', 'source', 'type'], JSON.stringify(c));
   }));
 
 test('bsread dispatcher: serves streams and exits 0 on SIGTERM with its streams closed', async () => {
