@@ -60,10 +60,12 @@ function tsToJson(t: Timestamp | null): readonly [number, number] | null {
 }
 
 /** The whole message in the fixtures' format (decodes every channel). */
-export function messageToJson(msg: BsreadMessage): JsonMessage {
+/** `only`: the names of the channels to include (absent or empty: all). */
+export function messageToJson(msg: BsreadMessage, only?: ReadonlySet<string>): JsonMessage {
   const channels: Record<string, JsonChannel> = {};
   for (let i = 0; i < msg.channelCount; i++) {
     const name = msg.entry(i).name;
+    if (only !== undefined && only.size > 0 && !only.has(name)) continue;
     try {
       const value = valueToJson(msg.value(i));
       // A missing value has no timestamp (BP returns None for both).
@@ -85,12 +87,13 @@ function pyNumber(v: JsonNumber, float: boolean): PyJsonValue {
  * One line of `bsread receive --json`: the message as json.dumps would write the fixtures'
  * object (float channels print as 1.0, non-ASCII escaped, ", " / ": " separators).
  */
-export function formatMessageJson(msg: BsreadMessage): string {
-  const obj = messageToJson(msg);
+export function formatMessageJson(msg: BsreadMessage, only?: ReadonlySet<string>): string {
+  const obj = messageToJson(msg, only);
   const channels: Record<string, PyJsonValue> = {};
   for (let i = 0; i < msg.channelCount; i++) {
     const e = msg.entry(i);
-    const c = obj.channels[e.name]!;
+    const c = obj.channels[e.name];
+    if (c === undefined) continue; // left out by `only`
     const type: BsreadType | undefined = e.invalid === undefined ? e.type : undefined;
     const float = type === 'float32' || type === 'float64';
     let value: PyJsonValue;

@@ -1,22 +1,26 @@
-// `bsread stats`: receive a stream and print its health once a second (like bsread_python's
-// `bs stats`): rate, throughput, missed/duplicated/backward pulse ids, channels missing data.
-import { Command, Option } from 'commander';
+// `bsread stats`: receive a stream (from -s, or a dispatcher stream of the named channels) and
+// print its health once a second (like bsread_python's `bs stats`): rate, throughput,
+// missed/duplicated/backward pulse ids, channels missing data.
+import { Command } from 'commander';
 import { BsreadReceiver, type BsreadMessage } from '../bsread/index.js';
 import { StreamAnalyzer, type AnalyzerCounters } from '../buffer/stream-analyzer.js';
-import { RECEIVE_MODES, StreamReceiver, parseStreamAddress, type ReceiveMode } from '../transport/index.js';
+import { StreamReceiver } from '../transport/index.js';
 import { integerOption } from './option-parsers.js';
 import { untilSignal } from './run-cli.js';
+import { openSource, sourceOptions, type OpenedSource, type SourceOptions } from './stream-source.js';
 
-interface StatsOptions {
-  source: string;
-  mode: ReceiveMode;
+interface StatsOptions extends SourceOptions {
   count?: number;
   json: boolean;
 }
 
-function missingChannels(msg: BsreadMessage): string[] {
+/** Channels without a value in this message; `only` (if not empty) limits which are looked at. */
+function missingChannels(msg: BsreadMessage, only: ReadonlySet<string>): string[] {
   const names: string[] = [];
-  for (let i = 0; i < msg.channelCount; i++) if (!msg.isPresent(i)) names.push(msg.entry(i).name);
+  for (let i = 0; i < msg.channelCount; i++) {
+    const name = msg.entry(i).name;
+    if (!msg.isPresent(i) && (only.size === 0 || only.has(name))) names.push(name);
+  }
   return names;
 }
 
@@ -35,21 +39,23 @@ export function formatStatsLine(c: AnalyzerCounters, rateHz: number, mbPerS: num
 }
 
 export function registerStats(program: Command): void {
-  program
-    .command('stats')
-    .description('receive a stream and print rate, throughput and pulse id anomalies every second')
-    .requiredOption('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999')
-    .addOption(new Option('-m, --mode <mode>', 'socket type').choices(RECEIVE_MODES).default('pull'))
+  const cmd = program.command('stats');
+  for (const o of sourceOptions()) cmd.addOption(o);
+  cmd
+    .description('print rate, throughput and pulse id anomalies every second, of a source (-s) or of a dispatcher stream of the named channels')
+    .argument('[channels...]', 'without -s: the channels to request from the dispatcher; with -s: the channels whose missing values are counted (default all)')
+    .option('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999')
     .option('-n, --count <n>', 'exit 0 after this many messages', integerOption('--count', 1))
     .option('--json', 'print the final counters as JSON', false)
-    .action(async (opts: StatsOptions) => {
-      parseStreamAddress(opts.source, '--source');
+    .action(async (channels: string[], opts: StatsOptions) => {
       const analyzer = new StreamAnalyzer();
       const decoder = new BsreadReceiver();
-      const receiver = new StreamReceiver({ address: opts.source, mode: opts.mode, receiveTimeoutMs: 200 });
+      // Listen for Ctrl-C before asking the dispatcher, so that a stream is never left behind.
       const signal = untilSignal();
       let stopped = false;
       void signal.promise.then(() => (stopped = true));
+      let receiver: StreamReceiver | null = null;
+      let source: OpenedSource | null = null;
       let windowStart = Date.now();
       let windowMessages = 0;
       let windowBytes = 0;
@@ -62,6 +68,10 @@ export function registerStats(program: Command): void {
         windowBytes = 0;
       };
       try {
+        source = await openSource('stats', channels, opts);
+        if (stopped) return;
+        receiver = new StreamReceiver({ address: source.address, mode: source.mode, receiveTimeoutMs: 200 });
+        windowStart = Date.now();
         while (!stopped && (opts.count === undefined || analyzer.counters().messages < opts.count)) {
           const frames = await receiver.receive();
           const now = Date.now();
@@ -76,13 +86,14 @@ export function registerStats(program: Command): void {
           }
           if (r.status === 'not_data') continue;
           analyzer.observe(r.message.pulseId, r.message.globalTimestamp, now);
-          analyzer.observeMissingChannels(r.message.pulseId, missingChannels(r.message));
+          analyzer.observeMissingChannels(r.message.pulseId, missingChannels(r.message, source.only));
         }
         report(Date.now());
         if (opts.json) process.stdout.write(JSON.stringify(analyzer.counters()) + '\n');
       } finally {
         signal.dispose();
-        receiver.close();
+        receiver?.close();
+        await source?.release();
       }
     });
 }

@@ -26,12 +26,17 @@ function isoTime(sec: number, ns: number): string {
   return d.toISOString().replace(/\.\d{3}Z$/, `.${String(ns).padStart(9, '0')}Z`);
 }
 
-export function formatMessageTable(msg: BsreadMessage): string {
+/** `only`: the names of the channels to show (absent or empty: all). */
+export function formatMessageTable(msg: BsreadMessage, only?: ReadonlySet<string>): string {
   const ts = msg.globalTimestamp;
-  const lines = [`pulse_id ${msg.pulseId}  ${ts ? isoTime(ts.sec, ts.ns) : '(no timestamp)'}  ${msg.channelCount} channels`];
-  const width = Math.min(48, Math.max(8, ...msg.channels.map((c) => c.name.length)));
+  const shown = (name: string): boolean => only === undefined || only.size === 0 || only.has(name);
+  const count = msg.channels.filter((c) => shown(c.name)).length;
+  const of = count === msg.channelCount ? '' : ` of ${msg.channelCount}`;
+  const lines = [`pulse_id ${msg.pulseId}  ${ts ? isoTime(ts.sec, ts.ns) : '(no timestamp)'}  ${count}${of} channels`];
+  const width = Math.min(48, Math.max(8, ...msg.channels.filter((c) => shown(c.name)).map((c) => c.name.length)));
   for (let i = 0; i < msg.channelCount; i++) {
     const entry = msg.entry(i);
+    if (!shown(entry.name)) continue;
     let type = '?';
     let text: string;
     try {

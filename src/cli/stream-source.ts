@@ -1,0 +1,66 @@
+// Where `bsread receive` and `bsread stats` read from: the -s/--source address, or, without -s,
+// a stream of the named channels requested from the dispatcher (POST {base_url}/stream) and
+// deleted again when the command ends (DELETE {base_url}/stream), as bsread_python's `bs` does.
+import { Option } from 'commander';
+import { DEFAULT_DISPATCHER_URL, DISPATCHER_URL_ENV, DispatcherClient, resolveDispatcherUrl, type StreamType } from '../dispatcher/dispatcher-client.js';
+import { errorMessage } from '../errors.js';
+import { RECEIVE_MODES, parseStreamAddress, type ReceiveMode } from '../transport/index.js';
+import { UsageError } from './option-parsers.js';
+
+export interface SourceOptions {
+  source?: string;
+  mode?: ReceiveMode;
+  base_url?: string;
+}
+
+/** -m and --base_url, shared by receive and stats (-s stays with each command for its help text). */
+export function sourceOptions(): Option[] {
+  return [
+    new Option('-m, --mode <mode>', 'socket type (default: pull with -s; sub, i.e. a pub_sub stream, from the dispatcher)').choices(RECEIVE_MODES),
+    new Option('--base_url <url>', `dispatcher API base URL, used without -s (default: $${DISPATCHER_URL_ENV}, else ${DEFAULT_DISPATCHER_URL})`),
+  ];
+}
+
+/** The stream type to ask the dispatcher for, so that the socket type -m fits it. */
+export function streamTypeFor(mode: ReceiveMode): StreamType {
+  return mode === 'pull' ? 'push_pull' : 'pub_sub';
+}
+
+export interface OpenedSource {
+  readonly address: string;
+  readonly mode: ReceiveMode;
+  /** With -s: channel names to show (empty = all). From the dispatcher: empty (the stream has exactly those). */
+  readonly only: ReadonlySet<string>;
+  /** Deletes the dispatcher stream (if any); never throws, reports a failure on stderr. Idempotent. */
+  release(): Promise<void>;
+}
+
+/**
+ * Checks the arguments and, without -s, requests the dispatcher stream. Bad arguments throw
+ * UsageError (exit 2); a dispatcher that refuses or cannot be reached throws
+ * BSREAD_ERR_DISPATCHER (exit 1).
+ */
+export async function openSource(command: string, channels: readonly string[], opts: SourceOptions): Promise<OpenedSource> {
+  if (opts.source !== undefined) {
+    parseStreamAddress(opts.source, '--source');
+    return { address: opts.source, mode: opts.mode ?? 'pull', only: new Set(channels), release: () => Promise.resolve() };
+  }
+  if (channels.length === 0) {
+    throw new UsageError('give channel names (a stream is requested from the dispatcher) or -s/--source ADDRESS');
+  }
+  const client = new DispatcherClient(resolveDispatcherUrl(opts.base_url));
+  const mode = opts.mode ?? 'sub';
+  const streamType = streamTypeFor(mode);
+  const address = await client.requestStream(
+    channels.map((name) => ({ name })),
+    { streamType },
+  );
+  process.stderr.write(`bsread ${command}: ${streamType} stream ${address} of ${channels.length} channel(s) from ${client.baseUrl}\n`);
+  let released: Promise<void> | null = null;
+  const release = (): Promise<void> =>
+    (released ??= client.deleteStream(address).then(
+      () => void process.stderr.write(`bsread ${command}: deleted the stream ${address}\n`),
+      (e: unknown) => void process.stderr.write(`bsread ${command}: warning: the stream ${address} could not be deleted: ${errorMessage(e)}\n`),
+    ));
+  return { address, mode, only: new Set(), release };
+}
