@@ -18,6 +18,7 @@ import {
   parseCameraSize,
   selectChannels,
   Simulator,
+  MAX_PRE_ENCODED,
   type ProfileSpec,
   type SimProfile,
 } from '../sim/index.js';
@@ -44,6 +45,7 @@ interface SimulateOptions {
   type_change_at?: string;
   channels?: string;
   drop_when_full?: boolean;
+  pre_encode?: string;
   hwm: string;
   stats_interval: string;
   linger: string;
@@ -116,6 +118,7 @@ export function resolveSimulateOptions(o: SimulateOptions): {
   highWaterMark: number;
   statsIntervalMs: number;
   lingerMs: number;
+  preEncoded: number | undefined;
   logLevel: LogLevelName;
 } {
   const mode = enumOpt(o.mode, '--mode', ['push', 'pub'] as const)!;
@@ -153,6 +156,7 @@ export function resolveSimulateOptions(o: SimulateOptions): {
     highWaterMark: intOpt(o.hwm, '--hwm', 1, 1_000_000)!,
     statsIntervalMs: numOpt(o.stats_interval, '--stats_interval', 0, 86_400)! * 1000,
     lingerMs: intOpt(o.linger, '--linger', 0, 3_600_000)!,
+    preEncoded: intOpt(o.pre_encode, '--pre_encode', 1, MAX_PRE_ENCODED),
     logLevel,
   };
 }
@@ -178,6 +182,7 @@ async function runSimulate(o: SimulateOptions): Promise<number> {
       count: r.count,
       lingerMs: r.count === undefined ? 0 : r.lingerMs,
       statsIntervalMs: r.statsIntervalMs,
+      ...(r.preEncoded !== undefined ? { preEncoded: r.preEncoded } : {}),
       log,
     });
   } catch (e) {
@@ -236,6 +241,7 @@ export function registerSimulate(program: Command): void {
     .option('--type_change_at <pulse>', `add ${TYPE_CHANGE_CHANNEL}: float64, then int32[4] from this pulse id`)
     .option('--channels <file>', 'send only these channels (channels file: JSON {"channels": [...]} or one name per line)')
     .option('--drop_when_full', 'drop and count messages when the queue is full instead of waiting (IOC behaviour)')
+    .option('--pre_encode <n>', 'encode N messages once and send them in a cycle, changing only pulse ids and timestamps (a replayed recording: costs the simulator little CPU)')
     .option('--hwm <n>', 'send high-water mark', '10')
     .option('--stats_interval <s>', 'seconds between rate reports on stderr, 0 = none', '5')
     .option('--linger <ms>', 'with -n: how long to wait for delivery of the last messages', '10000')

@@ -38,6 +38,7 @@ export {
   PULSES_PER_SECOND,
 } from './values.js';
 export { encodeSimulatedMessage, HeaderCache } from './message.js';
+export { PreEncodedCycle, MAX_PRE_ENCODED, type PackedMessage } from './pre-encoded.js';
 export { Simulator, type SimulatorOptions, type SimulatorStats } from './simulator.js';
 export { CAMERA_NAME, scalarName, waveformName } from './names.js';
 export { SimDispatcher, type DispatcherOptions, type StreamInfo, type StreamType } from './dispatcher.js';

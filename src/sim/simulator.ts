@@ -7,6 +7,7 @@ import { BsreadError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { NativeStreamSender, type SendMode } from '../transport/index.js';
 import { encodeSimulatedMessage, HeaderCache } from './message.js';
+import { PreEncodedCycle } from './pre-encoded.js';
 import type { SimProfile } from './profile.js';
 import { anyDue, isGap, pulseIdAt } from './values.js';
 
@@ -32,6 +33,11 @@ export interface SimulatorOptions {
   readonly log?: Logger;
   /** Interval of the rate report in the log (ms); 0 = none. Default 0. */
   readonly statsIntervalMs?: number;
+  /**
+   * Encode this many messages once (pulse ids start .. start + N - 1) and send them in a cycle,
+   * changing only the pulse id and the timestamps (src/sim/pre-encoded.ts). Default: encode each.
+   */
+  readonly preEncoded?: number;
 }
 
 export interface SimulatorStats {
@@ -139,6 +145,12 @@ export class Simulator {
     return sent;
   }
 
+  private async sendPacked(data: Uint8Array, offsets: Uint32Array): Promise<boolean> {
+    const sent = await this.sender.sendPacked(data, offsets);
+    this.dropped = this.sender.dropped;
+    return sent;
+  }
+
   private async run(): Promise<void> {
     // Let the constructor return before the first send.
     await yieldToLoop();
@@ -147,6 +159,8 @@ export class Simulator {
     const rate = this.opts.rate ?? profile.rate;
     const periodNs = rate > 0 ? BigInt(Math.max(1, Math.round(1e9 / rate))) : 0n;
     const start = this.firstPulseId;
+    const cycle = this.opts.preEncoded === undefined ? null : PreEncodedCycle.build(profile, start, this.opts.preEncoded, this.headers);
+    if (cycle !== null) this.log.info({ messages: cycle.count }, `pre-encoded ${cycle.count} messages`);
     this.startStats();
     let t0 = process.hrtime.bigint();
     let slot = 0;
@@ -173,8 +187,16 @@ export class Simulator {
         }
         slot++;
         if (this.opts.skipWhenNoneDue && !anyDue(profile, pulseId)) continue;
-        const frames = encodeSimulatedMessage(profile, pulseId, this.headers);
         this.lastPulseId = pulseId;
+        if (cycle !== null) {
+          const m = cycle.messageFor(pulseId);
+          if (await this.sendPacked(m.data, m.offsets)) {
+            this.sent++;
+            this.bytes += m.bytes;
+          }
+          continue;
+        }
+        const frames = encodeSimulatedMessage(profile, pulseId, this.headers);
         if (await this.send(frames)) {
           this.sent++;
           for (const f of frames) this.bytes += f.length;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BsreadReceiver, messageToJson, type BsreadMessage } from '../../src/bsread/index.js';
 import { StreamReceiver, type ReceiveMode } from '../../src/transport/index.js';
-import { buildProfile, loadProfileFile, predictMessage, type SimProfile } from '../../src/sim/index.js';
+import { buildProfile, loadProfileFile, predictMessage, pulseTimestamp, type SimProfile } from '../../src/sim/index.js';
 import { freePort } from '../helpers/net.js';
 import { ROOT, runProgram, startProgram, stopAllPrograms } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
@@ -170,4 +170,36 @@ test('acceptance: bsread receive --json prints exactly what the profile predicts
     const want = JSON.parse(JSON.stringify(predictMessage(profile, start + k))) as unknown;
     assert.deepEqual(got, want, `line ${k}`);
   });
+});
+
+test('bsread simulate --pre_encode 3: message k carries the values recorded for pulse start + k mod 3, with its own pulse id and timestamps', async () => {
+  const port = await freePort();
+  const address = `tcp://127.0.0.1:${port}`;
+  startProgram('bsread', ['simulate', '-a', address, '-p', ALL_TYPES, '-n', '8', '--start_pulse_id', String(START), '--rate', '200', '--pre_encode', '3']);
+  const messages = await receiveMessages(address, 8);
+  const profile = allTypes();
+  assert.deepEqual(
+    messages.map((m) => m.pulseId),
+    Array.from({ length: 8 }, (_, k) => START + k),
+  );
+  for (const m of messages) {
+    const recorded = predictMessage(profile, START + ((m.pulseId - START) % 3));
+    const own = pulseTimestamp(m.pulseId);
+    // Values and presence as recorded; pulse id and every timestamp of the message's own pulse.
+    const expected = {
+      ...recorded,
+      pulse_id: m.pulseId,
+      global_timestamp: { sec: own.sec, ns: own.ns },
+      channels: Object.fromEntries(Object.entries(recorded.channels).map(([name, c]) => [name, { ...c, timestamp: c.timestamp === null ? null : [own.sec, own.ns] }])),
+    };
+    assert.deepEqual(messageToJson(m), expected, `pulse ${m.pulseId}`);
+  }
+});
+
+test('bsread simulate --pre_encode: a count out of range is a usage error (exit 2)', async () => {
+  for (const bad of ['0', '-1', '1.5', '10001', 'x']) {
+    const r = await runProgram('bsread', ['simulate', '-a', 'tcp://127.0.0.1:1', '--pre_encode', bad, '-n', '1']);
+    assert.equal(r.code, 2, `--pre_encode ${bad}: ${r.stderr}`);
+    assert.match(r.stderr, /--pre_encode/);
+  }
 });
