@@ -140,6 +140,9 @@ export function registerH5(program: Command): void {
     });
 }
 
+/** Longest stretch of receiving and writing without a turn of the event loop (ms). */
+const MAX_SLICE_MS = 20;
+
 /** Set by the signal handler: read through an object, as it changes behind the awaits. */
 interface StopState {
   reason: string | null;
@@ -181,7 +184,13 @@ async function writeH5(path: string, channels: readonly string[], opts: H5Option
       stop.receiver = new StreamReceiver({ address: source.address, mode: source.mode, receiveTimeoutMs: 200 });
       log.info({ stream: source.address, mode: source.mode, file: path }, 'writing');
     }
+    let sliceStart = performance.now();
     while (stop.receiver !== null && stop.reason === null && file.rows < limit) {
+      // A backlog resolves every receive() at once: give signals a turn now and then.
+      if (performance.now() - sliceStart >= MAX_SLICE_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        sliceStart = performance.now();
+      }
       const frames: MessageFrames | null = await stop.receiver.receive();
       if (frames === null || stop.reason !== null) {
         file.flushIfDue();

@@ -9,7 +9,7 @@ import { registerDispatcher } from './bsread-dispatcher.js';
 import { registerH5 } from './bsread-h5.js';
 import { runCli } from './run-cli.js';
 
-const program = new Command('bsread').description('bsread tools: avail, receive, stats, simulate, dispatcher');
+const program = new Command('bsread').description('bsread tools: avail, receive, stats, h5, simulate, dispatcher');
 registerAvail(program);
 registerReceive(program);
 registerStats(program);

@@ -232,6 +232,23 @@ test('SIGINT to bsread h5 without -n (bsread simulate, all types): exit 0, every
   assert.equal(f.attrs['end_reason'], 'signal SIGINT');
 });
 
+test('SIGTERM to bsread h5 -s: exit 0, the file holds exactly the messages sent before it', async () => {
+  const sender = await StreamSender.bind({ address: 'tcp://127.0.0.1:0', highWaterMark: 100 });
+  const path = newPath();
+  try {
+    const h5 = startProgram('bsread', ['h5', path, '-s', sender.endpoint]);
+    for (let k = 0; k < 5; k++) await sender.send(message(pulseOf(k)));
+    await sleep(700); // five small messages are received and written long before that
+    assert.equal(await h5.stop('SIGTERM', 10_000), 0, h5.stderr());
+    assert.match(h5.stderr(), new RegExp(`bsread h5: 5 messages written to ${path}, pulse ids ${pulseOf(0)}\\.\\.${pulseOf(4)}\n`));
+    const f = await readBack(path);
+    assert.deepEqual(f.channels['TXT']!.pulse_id, [0, 1, 2, 3, 4].map(pulseOf));
+    assert.equal(f.attrs['end_reason'], 'signal SIGTERM');
+  } finally {
+    sender.close();
+  }
+});
+
 async function withDispatcher(fn: (base: string, d: SimDispatcher) => Promise<void>): Promise<void> {
   const d = new SimDispatcher({ rate: 200 });
   const base = await d.start({ port: 0 });
