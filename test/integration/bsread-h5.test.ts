@@ -188,6 +188,7 @@ test('SIGINT to bsread h5 without -n (bsread simulate, all types): exit 0, every
   try {
     // Past the type change (pulses 10 and 15) and a pulse-id gap (after 50 pulses): ~1.2 s at 100 Hz.
     await waitFor('bsread h5 to connect', () => h5.stderr().includes('"msg":"writing"'));
+    await waitFor('bsread simulate to send', () => sim.stderr().includes('sending on'));
     await sleep(1200);
     assert.equal(await h5.stop('SIGINT', 10_000), 0, h5.stderr());
   } finally {
