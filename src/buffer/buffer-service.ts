@@ -9,9 +9,11 @@ import type { Logger } from '../log.js';
 import { ReplayService, type ConsumerStatus } from '../replay/index.js';
 import { messageFrames, NativeStreamReceiver, packFrames, type PackedFrames, type ReceiveMode } from '../transport/index.js';
 import { CompatOutput, type CompatOutputStatus } from './compat-output.js';
+import { DispatcherStream, type DispatcherStreamOptions, type DispatcherStreamStatus } from './dispatcher-stream.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { ReplayRegistry, ringReplayStore } from './replay-registry.js';
 import { RingBuffer, type RingLimits } from './ring-buffer.js';
+import { StatusHistory, type HistorySample } from './status-history.js';
 import type { StoredMessage } from './stored-message.js';
 import { StreamAnalyzer, type AnalyzerCounters, type AnomalyKind } from './stream-analyzer.js';
 
@@ -33,6 +35,11 @@ export interface BufferServiceOptions {
   log: Logger;
   /** Also publish every message into this JetStream stream. */
   jetStream?: { servers: readonly string[]; stream: StreamSettings; onFatal: (e: BsreadError) => void } | undefined;
+  /**
+   * -c: the dispatcher stream inputAddress was obtained from; it is requested again when it ends
+   * (see dispatcher-stream.ts).
+   */
+  dispatcher?: Omit<DispatcherStreamOptions, 'log' | 'connect' | 'onLost' | 'now'> | undefined;
   /** Buffer clock, for tests. */
   now?: () => number;
 }
@@ -54,6 +61,8 @@ export interface BufferStatus {
   };
   buffer: {
     depth: number;
+    /** Seconds between the arrival of the oldest and of the newest message held. */
+    seconds: number;
     bytes: number;
     oldest_pulse_id: number | null;
     newest_pulse_id: number | null;
@@ -66,6 +75,8 @@ export interface BufferStatus {
   replay: { endpoint: string; consumers: ConsumerStatus[]; dropped: number; idle_released: number; bad_requests: number };
   analyzer: AnalyzerCounters | null;
   jetstream: JetStreamStatus | null;
+  /** With -c: the dispatcher stream and its re-requests; null for a STREAM given directly. */
+  dispatcher: DispatcherStreamStatus | null;
 }
 
 export class BufferService {
@@ -77,6 +88,11 @@ export class BufferService {
   private readonly now: () => number;
   private readonly startedMs: number;
   private input: NativeStreamReceiver | undefined;
+  /** Oversized messages counted by inputs closed since (a dispatcher stream's earlier addresses). */
+  private oversizedBefore = 0;
+  private inputAddress: string;
+  private dispatcher: DispatcherStream | undefined;
+  readonly history = new StatusHistory();
   private output: CompatOutput | undefined;
   private replay: ReplayService | undefined;
   private publisher: JetStreamPublisher | undefined;
@@ -92,6 +108,7 @@ export class BufferService {
   private constructor(private readonly opts: BufferServiceOptions) {
     this.now = opts.now ?? Date.now;
     this.startedMs = this.now();
+    this.inputAddress = opts.inputAddress;
     this.ring = new RingBuffer(opts.limits);
     this.registry = new ReplayRegistry({ maxMessages: opts.limits.maxMessages, maxBytes: opts.limits.maxBytes });
     this.malformed = new DropCounter<MalformedKind>(opts.log, 'malformed message');
@@ -120,17 +137,19 @@ export class BufferService {
       if (opts.jetStream !== undefined) {
         s.publisher = await JetStreamPublisher.start(s.ring, { servers: opts.jetStream.servers, stream: opts.jetStream.stream, log: opts.log, onFatal: opts.jetStream.onFatal });
       }
-      // The addon's libzmq receiver: each message arrives already packed (one Buffer + frame
-      // offsets), which is exactly how the ring stores it, so intake does no per-frame work.
-      s.input = new NativeStreamReceiver({
-        address: opts.inputAddress,
-        mode: opts.inputMode,
-        highWaterMark: opts.inputHighWaterMark ?? 100,
-        receiveTimeoutMs: 1000,
-      });
+      s.input = s.openInput(opts.inputAddress);
     } catch (e) {
       await s.stop();
       throw e;
+    }
+    if (opts.dispatcher !== undefined) {
+      s.dispatcher = new DispatcherStream({
+        ...opts.dispatcher,
+        log: opts.log,
+        now: s.now,
+        connect: (address) => s.switchInput(address),
+        onLost: () => s.analyzer?.streamReRequested(),
+      });
     }
     s.output.start();
     s.rate = { hz: 0, atMs: s.now(), count: 0 };
@@ -140,6 +159,39 @@ export class BufferService {
     return s;
   }
 
+  private openInput(address: string): NativeStreamReceiver {
+    // The addon's libzmq receiver: each message arrives already packed (one Buffer + frame
+    // offsets), which is exactly how the ring stores it, so intake does no per-frame work.
+    return new NativeStreamReceiver({
+      address,
+      mode: this.opts.inputMode,
+      highWaterMark: this.opts.inputHighWaterMark ?? 100,
+      receiveTimeoutMs: 1000,
+    });
+  }
+
+  /**
+   * Connects the input to another source (a dispatcher stream requested again). The intake loop
+   * takes the new receiver on its next turn; the old one is closed, which ends its wait at once.
+   * Throws BsreadError when the address cannot be used; the old input then stays.
+   */
+  switchInput(address: string): void {
+    if (this.stopping) return;
+    const next = this.openInput(address);
+    const old = this.input;
+    this.input = next;
+    this.inputAddress = address;
+    if (old !== undefined) {
+      this.oversizedBefore += old.stats().dropped;
+      old.close();
+    }
+    this.opts.log.info({ input: address }, 'input connected to a new source address');
+  }
+
+  private oversized(): number {
+    return this.oversizedBefore + (this.input?.stats().dropped ?? 0);
+  }
+
   private async runIntake(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
@@ -147,6 +199,7 @@ export class BufferService {
       try {
         batch = await this.input!.receiveBatch(64);
         failures = 0;
+        if (batch.length > 0) this.dispatcher?.messageArrived(this.now());
       } catch (e) {
         if (this.stopping) return;
         failures++;
@@ -229,7 +282,7 @@ export class BufferService {
 
   private housekeeping(): void {
     const t = this.now();
-    const oversized = this.input?.stats().dropped ?? 0;
+    const oversized = this.oversized();
     if (oversized > this.oversizedLogged) {
       this.opts.log.error({ oversized }, `${oversized - this.oversizedLogged} message(s) from the source too big to keep (4 GiB or more, or no memory): dropped`);
       this.oversizedLogged = oversized;
@@ -239,6 +292,14 @@ export class BufferService {
     void this.publisher?.refreshStreamState();
     const dt = (t - this.rate.atMs) / 1000;
     if (dt > 0) this.rate = { hz: (this.received - this.rate.count) / dt, atMs: t, count: this.received };
+    const r = this.ring.stats();
+    this.history.push({ t, rate_hz: Math.round(this.rate.hz * 10) / 10, depth: r.depth, bytes: r.bytes });
+    void this.dispatcher?.check();
+  }
+
+  /** The samples of the last minutes (one a second), oldest first; with sinceMs only later ones. */
+  historySamples(sinceMs?: number): HistorySample[] {
+    return this.history.samples(sinceMs);
   }
 
   status(): BufferStatus {
@@ -248,18 +309,19 @@ export class BufferService {
       service: 'sf_bsread_buffer',
       uptime_s: Math.round((this.now() - this.startedMs) / 1000),
       input: {
-        address: this.opts.inputAddress,
+        address: this.inputAddress,
         mode: this.opts.inputMode,
         received: this.received,
         buffered: this.ring.nextSeq,
         not_data: this.notData,
         malformed: this.malformed.toJSON(),
-        oversized: this.input?.stats().dropped ?? 0,
+        oversized: this.oversized(),
         rate_hz: Math.round(this.rate.hz * 10) / 10,
         last_pulse_id: this.lastPulseId,
       },
       buffer: {
         depth: r.depth,
+        seconds: r.depth === 0 ? 0 : Math.round((this.ring.newest()!.arrivalMs - this.ring.oldest()!.arrivalMs) / 100) / 10,
         bytes: r.bytes,
         oldest_pulse_id: r.oldestPulseId,
         newest_pulse_id: r.newestPulseId,
@@ -278,6 +340,7 @@ export class BufferService {
       },
       analyzer: this.analyzer?.counters() ?? null,
       jetstream: this.publisher?.status() ?? null,
+      dispatcher: this.dispatcher?.status() ?? null,
     };
   }
 
@@ -289,9 +352,10 @@ export class BufferService {
     return this.replay?.endpoint ?? '';
   }
 
-  /** Stops intake first, then closes every socket. Idempotent. */
+  /** Stops intake first, then closes every socket and deletes a dispatcher stream. Idempotent. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.dispatcher?.stop();
     if (this.tick !== undefined) clearInterval(this.tick);
     this.input?.close();
     await this.intake;
@@ -299,5 +363,6 @@ export class BufferService {
     await this.publisher?.close();
     this.replay?.close();
     this.output?.close();
+    await this.dispatcher?.remove();
   }
 }

@@ -21,6 +21,11 @@ export interface AnalyzerCounters {
   /** Per channel: messages in which its value was missing. */
   missing_channel_values: Record<string, number>;
   malformed: Record<string, number>;
+  /**
+   * Times the dispatcher stream was lost and requested again (-c). The pulse ids missed while it
+   * was away are in missing_pulses and gaps, as for any gap.
+   */
+  stream_re_requests: number;
   last_pulse_id: number | null;
 }
 
@@ -40,7 +45,7 @@ export class StreamAnalyzer {
   private readonly missingByChannel = new Map<string, number>();
   private readonly malformedByKind = new Map<string, number>();
   private last: number | null = null;
-  private c = { messages: 0, missing_pulses: 0, gaps: 0, duplicated: 0, backward: 0, zero_pulse_id: 0, timestamp_off: 0, messages_with_missing_channels: 0 };
+  private c = { messages: 0, missing_pulses: 0, gaps: 0, duplicated: 0, backward: 0, zero_pulse_id: 0, timestamp_off: 0, messages_with_missing_channels: 0, stream_re_requests: 0 };
 
   constructor(opts: StreamAnalyzerOptions = {}) {
     this.skewMs = opts.maxClockSkewMs ?? 10 * 60 * 1000;
@@ -99,6 +104,11 @@ export class StreamAnalyzer {
   malformed(kind: MalformedKind, detail: string): void {
     this.malformedByKind.set(kind, (this.malformedByKind.get(kind) ?? 0) + 1);
     this.onAnomaly('malformed', `${kind}: ${detail}`);
+  }
+
+  /** The dispatcher stream was lost and is requested again. */
+  streamReRequested(): void {
+    this.c.stream_re_requests++;
   }
 
   counters(): AnalyzerCounters {

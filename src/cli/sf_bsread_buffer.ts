@@ -35,15 +35,28 @@ function parseOrExit(argv: string[]): BufferConfig {
   }
 }
 
-/** With -c: a stream of the file's channels from the dispatcher, and how to delete it again. */
-async function dispatcherStream(cfg: BufferConfig, log: Logger): Promise<{ address: string; remove(): Promise<void> }> {
+interface FirstStream {
+  address: string;
+  /** With -c: what the buffer needs to request the stream again when it ends. */
+  dispatcher?: BufferServiceOptions['dispatcher'];
+  /** Deletes the stream when the buffer could not start (once started, the buffer deletes it). */
+  remove(): Promise<void>;
+}
+
+/**
+ * With -c: a stream of the file's channels from the dispatcher. This first request failing is
+ * fatal (exit 1: a wrong URL or channels file); later ones are retried by the buffer.
+ */
+async function dispatcherStream(cfg: BufferConfig, log: Logger): Promise<FirstStream> {
   const channels = await readChannelsFile(cfg.channelsFile!);
   const dispatcher = new DispatcherClient(cfg.dispatcherUrl);
   log.info({ channels: channels.length, dispatcher: dispatcher.baseUrl }, 'requesting a stream from the dispatcher');
-  const address = await dispatcher.requestStream(channels, { streamType: cfg.mode === 'sub' ? 'pub_sub' : 'push_pull' });
+  const streamType = cfg.mode === 'sub' ? 'pub_sub' : 'push_pull';
+  const address = await dispatcher.requestStream(channels, { streamType });
   log.info({ stream: address }, 'dispatcher stream ready');
   return {
     address,
+    dispatcher: { client: dispatcher, channels, streamType, stream: address },
     async remove(): Promise<void> {
       try {
         await dispatcher.deleteStream(address);
@@ -75,10 +88,11 @@ function jetStreamOptions(cfg: BufferConfig, log: Logger): BufferServiceOptions[
   };
 }
 
-function serviceOptions(cfg: BufferConfig, input: string, log: Logger): BufferServiceOptions {
+function serviceOptions(cfg: BufferConfig, input: FirstStream, log: Logger): BufferServiceOptions {
   return {
     jetStream: jetStreamOptions(cfg, log),
-    inputAddress: input,
+    dispatcher: input.dispatcher,
+    inputAddress: input.address,
     inputMode: cfg.mode,
     outputAddress: `tcp://${cfg.bindHost}:${cfg.outputPort}`,
     replayAddress: `tcp://${cfg.bindHost}:${cfg.replayPort}`,
@@ -100,7 +114,7 @@ async function main(): Promise<void> {
   keepFreedMemoryInProcess(log);
   letHeapGrowForBuffers(log);
 
-  let stream: { address: string; remove(): Promise<void> } = { address: cfg.stream!, remove: async () => {} };
+  let stream: FirstStream = { address: cfg.stream!, remove: async () => {} };
   if (cfg.channelsFile !== null) {
     try {
       stream = await dispatcherStream(cfg, log);
@@ -111,7 +125,7 @@ async function main(): Promise<void> {
 
   let service: BufferService;
   try {
-    service = await BufferService.start(serviceOptions(cfg, stream.address, log));
+    service = await BufferService.start(serviceOptions(cfg, stream, log));
   } catch (e) {
     await stream.remove();
     fail(log, errorMessage(e), 1);
@@ -120,11 +134,10 @@ async function main(): Promise<void> {
   let http: FastifyInstance | null = null;
   if (cfg.statusPort !== null) {
     try {
-      http = await startStatusServer(() => service.status(), cfg.bindHost, cfg.statusPort);
+      http = await startStatusServer({ status: () => service.status(), history: (since) => service.historySamples(since) }, cfg.bindHost, cfg.statusPort);
       log.info({ port: cfg.statusPort }, 'status server listening');
     } catch (e) {
       await service.stop();
-      await stream.remove();
       fail(log, errorMessage(e), 1);
     }
   }
@@ -137,9 +150,8 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'stopping');
-    await service.stop();
+    await service.stop(); // deletes the dispatcher stream, the one requested last
     if (http !== null) await http.close();
-    await stream.remove();
     log.info('stopped');
     process.exit(0);
   };
