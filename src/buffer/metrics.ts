@@ -1,21 +1,12 @@
-// BufferStatus → Prometheus text exposition format (version 0.0.4). Pure.
+// BufferStatus → Prometheus text exposition format (version 0.0.4). Pure; the format itself is
+// src/prometheus-text.ts, shared with the writer.
+import { PrometheusText, type MetricType, type Sample } from '../prometheus-text.js';
 import type { BufferStatus } from './buffer-service.js';
 
-function esc(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
 export function renderMetrics(s: BufferStatus): string {
-  const lines: string[] = [];
-  const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: [Record<string, string>, number | null][]): void => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, v] of samples) {
-      if (v === null) continue;
-      const l = Object.entries(labels)
-        .map(([k, x]) => `${k}="${esc(x)}"`)
-        .join(',');
-      lines.push(`${name}${l ? `{${l}}` : ''} ${v}`);
-    }
+  const text = new PrometheusText();
+  const metric = (name: string, type: MetricType, help: string, samples: Sample[]): void => {
+    text.metric(name, type, help, samples);
   };
   metric('bsread_buffer_received_total', 'counter', 'Messages received from the source', [[{}, s.input.received]]);
   metric('bsread_buffer_buffered_total', 'counter', 'Data messages stored in the ring', [[{}, s.input.buffered]]);
@@ -86,5 +77,5 @@ export function renderMetrics(s: BufferStatus): string {
     metric('bsread_jetstream_first_pulse_id', 'gauge', "Pulse id of the stream's first message", [[{ stream: j.stream }, j.first_pulse_id]]);
     metric('bsread_jetstream_last_pulse_id', 'gauge', "Pulse id of the stream's last message", [[{ stream: j.stream }, j.last_pulse_id]]);
   }
-  return lines.join('\n') + '\n';
+  return text.toString();
 }
