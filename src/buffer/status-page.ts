@@ -23,21 +23,22 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   section.wide { grid-column: 1 / -1; }
   h2 { margin: 0 0 8px; font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; }
   .big { font-size: 26px; font-weight: 600; font-variant-numeric: tabular-nums; }
+  .big.range { font-size: 19px; }
   .unit { font-size: 14px; color: var(--muted); font-weight: 400; margin-left: 3px; }
   .row { display: flex; gap: 18px; flex-wrap: wrap; }
   .kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; }
   .kv dt { color: var(--muted); }
-  .kv dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+  .kv dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: break-word; min-width: 0; }
   table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
   th, td { text-align: left; padding: 3px 8px 3px 0; border-bottom: 1px solid var(--line); white-space: nowrap; }
-  td.name { white-space: normal; overflow-wrap: anywhere; }
+  td.name { white-space: normal; overflow-wrap: break-word; }
   th { color: var(--muted); font-weight: 500; }
   td.n, th.n { text-align: right; }
   .none { color: var(--muted); font-style: italic; }
   .badge { display: inline-block; padding: 1px 9px; border-radius: 10px; color: #fff; font-weight: 600; }
   .badge.connected { background: var(--ok); } .badge.requesting { background: var(--warn); } .badge.waiting { background: var(--bad); }
   .nonzero { color: var(--bad); font-weight: 600; }
-  #chart { width: 100%; height: 180px; display: block; }
+  #chart { width: 100%; height: auto; display: block; }
   #chart .grid { stroke: var(--line); stroke-width: 1; }
   #chart text { font-size: 11px; fill: var(--muted); }
   #chart-rate { fill: none; stroke: var(--rate); stroke-width: 1.6; }
@@ -65,7 +66,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   </section>
   <section>
     <h2>Pulse ids held</h2>
-    <div class="big" id="pulse-range">–</div>
+    <div class="big range" id="pulse-range">–</div>
     <dl class="kv"><dt>oldest</dt><dd id="pulse-oldest">–</dd><dt>newest</dt><dd id="pulse-newest">–</dd><dt>span</dt><dd id="pulse-span">–</dd><dt>last received</dt><dd id="last-pulse">–</dd></dl>
   </section>
   <section>
@@ -80,7 +81,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   </section>
   <section class="wide">
     <h2>Rate and depth, last minutes</h2>
-    <svg id="chart" viewBox="0 0 800 180" preserveAspectRatio="none" role="img" aria-label="intake rate and depth over time">
+    <svg id="chart" viewBox="0 0 800 180" role="img" aria-label="intake rate and depth over time">
       <line class="grid" x1="40" y1="10" x2="760" y2="10"></line>
       <line class="grid" x1="40" y1="85" x2="760" y2="85"></line>
       <line class="grid" x1="40" y1="160" x2="760" y2="160"></line>
