@@ -15,6 +15,9 @@ import type { Logger } from '../log.js';
 import type { MessageSource, OpenSource, SourceKind } from './message-source.js';
 import { DEV_NULL, makeOutputFolder, refuseExisting, resolveOutputPath } from './output-path.js';
 import { advance, checkBounds, decide, isComplete, NO_PROGRESS, OPEN_RANGE, summarize, type PulseRange, type RangeProgress, type RangeSummary } from './range.js';
+import { consistencyAttributes, consistencySummary, type ConsistencySummary } from './consistency.js';
+import { computeProgress, describeProgress, NO_PROGRESS_REPORT, RateWindow, type Progress } from './progress.js';
+import type { FlushTimes } from './swissfel-file.js';
 
 export type WriterStatus = 'waiting' | 'writing' | 'finished' | 'error';
 
@@ -33,6 +36,12 @@ export interface OutputFile {
   readonly lastPulseId: number | null;
   readonly path: string;
   channelErrorCounts(): Record<string, number>;
+  /** Flushes so far and their time (absent: not measured). */
+  flushTimes?(): FlushTimes;
+  /** The pulse id of every row, in row order (absent: only first, last and rows are known). */
+  pulseIds?(): ArrayLike<number>;
+  /** Rows with a value per channel, as the file holds them (absent: not known). */
+  rowsWithValue?(): Record<string, number>;
 }
 
 export interface CreateFileOptions {
@@ -80,7 +89,11 @@ export interface WriterStatistics {
   /** Messages the source dropped before the writer saw them (JetStream: a split message missing parts). */
   source_dropped: number;
   last_error: string | null;
-  summary: RangeSummary | null;
+  summary: ConsistencySummary | null;
+  /** How far the acquisition is (while writing and after; null fields: not known). */
+  progress: Progress;
+  /** Flushes of the file: count, total and last duration in seconds (last null before the first). */
+  flushes: { count: number; total_seconds: number; last_seconds: number | null };
 }
 
 /** The narrow interface the REST layer talks to. */
@@ -115,6 +128,8 @@ export interface AcquisitionOptions {
   flushTickMs?: number;
   /** Silence after stop_now after which a time-bounded range counts as complete (ms). */
   quietAfterStopMs?: number;
+  /** How often the progress is logged while writing (ms; default 10 s). */
+  progressLogMs?: number;
 }
 
 interface Counters {
@@ -141,21 +156,33 @@ interface RunResult {
   readonly sourceDropped: number;
   readonly channelErrors: Record<string, number>;
   /** null when it could not be computed (the run failed). */
-  readonly summary: RangeSummary | null;
+  readonly summary: ConsistencySummary | null;
   readonly error: string | null;
+  /** The progress at the end, with the run's mean rates. */
+  readonly progressReport: Progress;
+  readonly flushes: FlushTimes;
 }
+
+const NO_FLUSHES: FlushTimes = { count: 0, totalSeconds: 0, lastSeconds: null };
 
 class Run {
   progress: RangeProgress = NO_PROGRESS;
   endReason: string | null = null;
   error: unknown = null;
   done!: Promise<void>;
+  /** First written pulse id (the start of a time-started range, for the progress). */
+  firstWrittenPulseId: number | null = null;
+  /** Wall clock at the start (ms), for the mean rates after the run. */
+  readonly startedMs: number;
   constructor(
     public range: PulseRange,
     readonly file: OutputFile,
     readonly source: MessageSource,
     readonly persistent: boolean,
-  ) {}
+    startedMs: number,
+  ) {
+    this.startedMs = startedMs;
+  }
 }
 
 export { DEV_NULL } from './output-path.js';
@@ -198,6 +225,10 @@ export class Acquisition implements AcquisitionControl {
   private readonly receiver = new BsreadReceiver();
   private readonly malformed: DropCounter<MalformedKind>;
   private readonly now: () => number;
+  /** Recent rates of the current run: messages received, rows written, handled pulse id. */
+  private readonly receivedRate = new RateWindow();
+  private readonly writtenRate = new RateWindow();
+  private readonly pulseIdRate = new RateWindow();
   private resolveExit!: (r: ExitRequest) => void;
   /** Resolves once when the program should end (single-use run done, /stop, /kill, signal). */
   readonly exitRequested: Promise<ExitRequest>;
@@ -227,6 +258,7 @@ export class Acquisition implements AcquisitionControl {
       missing = summarize({ ...run.range, stopPulseId: null }, run.file.firstPulseId, run.file.lastPulseId, run.file.rows).missingPulseIds;
     }
     const c = this.counters;
+    const flushes = (run !== null ? safeFlushTimes(run.file) : null) ?? last?.flushes ?? NO_FLUSHES;
     return {
       start_pulse_id: range.startPulseId,
       stop_pulse_id: range.stopPulseId,
@@ -251,7 +283,39 @@ export class Acquisition implements AcquisitionControl {
       source_dropped: run?.source.dropped ?? last?.sourceDropped ?? 0,
       last_error: last?.error ?? null,
       summary: last?.summary ?? null,
+      progress: run !== null ? this.progressOf(run) : (last?.progressReport ?? NO_PROGRESS_REPORT),
+      flushes: { count: flushes.count, total_seconds: flushes.totalSeconds, last_seconds: flushes.lastSeconds },
     };
+  }
+
+  /** Takes one sample of the counters for the recent rates. */
+  private sampleRates(run: Run): void {
+    const t = this.now();
+    this.receivedRate.add(t, this.counters.received);
+    this.writtenRate.add(t, this.counters.written);
+    if (run.progress.lastSeenPulseId !== null) this.pulseIdRate.add(t, run.progress.lastSeenPulseId);
+  }
+
+  /** The progress of a running acquisition, with the recent rates. */
+  private progressOf(run: Run): Progress {
+    this.sampleRates(run);
+    return this.progressReport(run, this.writtenRate.rate(), this.receivedRate.rate(), this.pulseIdRate.rate());
+  }
+
+  private progressReport(run: Run, rowsPerS: number | null, receivedPerS: number | null, pulseIdsPerS: number | null): Progress {
+    const r = run.range;
+    return computeProgress({
+      startPulseId: r.startPulseId ?? run.firstWrittenPulseId,
+      stopPulseId: r.stopPulseId,
+      startTime: r.startTime,
+      stopTime: r.stopTime,
+      lastPulseId: run.progress.lastSeenPulseId,
+      lastTime: run.progress.lastSeenTime,
+      complete: isComplete(r, run.progress),
+      rowsPerS,
+      receivedPerS,
+      pulseIdsPerS,
+    });
   }
 
   async execute(command: WriterCommand): Promise<CommandResult> {
@@ -317,7 +381,7 @@ export class Acquisition implements AcquisitionControl {
         throw new BsreadError('BSREAD_ERR_INVALID_STATE', 'the writer is shutting down');
       }
       this.resetRunState();
-      const run = new Run(range, file, source, persistent);
+      const run = new Run(range, file, source, persistent, this.now());
       this.run = run;
       this.state = 'writing';
       this.opts.log.info({ range: describeRange(range), output_file: file.path, source: source.kind, persistent, gap: source.gap }, 'acquisition started');
@@ -343,6 +407,9 @@ export class Acquisition implements AcquisitionControl {
     this.malformed.reset();
     this.receiver.clearCache();
     this.lastRun = null;
+    this.receivedRate.reset();
+    this.writtenRate.reset();
+    this.pulseIdRate.reset();
   }
 
   private setStop(stop: { stopPulseId: number | null; stopTime: number | null }): CommandResult {
@@ -398,7 +465,11 @@ export class Acquisition implements AcquisitionControl {
   }
 
   private async loop(run: Run): Promise<void> {
-    const tick = setInterval(() => this.guard(run, () => run.file.flushIfDue(this.now())), this.opts.flushTickMs ?? 200);
+    const tick = setInterval(() => {
+      this.guard(run, () => run.file.flushIfDue(this.now()));
+      this.sampleRates(run);
+    }, this.opts.flushTickMs ?? 200);
+    const progressLog = setInterval(() => this.logProgress(run), this.opts.progressLogMs ?? 10_000);
     let sliceStart = performance.now();
     try {
       while (run.endReason === null) {
@@ -426,6 +497,7 @@ export class Acquisition implements AcquisitionControl {
       }
     } finally {
       clearInterval(tick);
+      clearInterval(progressLog);
       await this.finishRun(run);
     }
   }
@@ -461,6 +533,7 @@ export class Acquisition implements AcquisitionControl {
         if (result === undefined) return;
         this.counters.written++;
         this.counters.channelErrors += result.channelErrors;
+        run.firstWrittenPulseId ??= msg.pulseId;
         break;
       }
     }
@@ -499,14 +572,19 @@ export class Acquisition implements AcquisitionControl {
   private async finishRun(run: Run): Promise<void> {
     await run.source.close();
     const file = run.file;
-    let summary: RangeSummary | null = null;
+    const progressReport = this.finalProgress(run);
+    let summary: ConsistencySummary | null = null;
     try {
-      summary = summarize(run.range, file.firstPulseId, file.lastPulseId, file.rows);
-      if (run.error === null) file.setAttributes(summaryAttributes(summary, run.source.gap, run.endReason ?? ''));
+      const base = summarize(run.range, file.firstPulseId, file.lastPulseId, file.rows);
+      // The per-channel counts are read back from the file: not after a file error.
+      const present = run.error === null && file.rowsWithValue !== undefined ? file.rowsWithValue() : null;
+      summary = consistencySummary(base, run.range, file.pulseIds?.() ?? null, present);
+      if (run.error === null) file.setAttributes({ ...summaryAttributes(summary, run.source.gap, run.endReason ?? ''), ...consistencyAttributes(summary) });
     } catch (e) {
       if (run.error === null) run.error = e;
     }
     const channelErrors = safeChannelErrors(file);
+    const flushes = safeFlushTimes(file) ?? NO_FLUSHES;
     try {
       file.close();
     } catch (e) {
@@ -524,6 +602,8 @@ export class Acquisition implements AcquisitionControl {
       channelErrors,
       summary,
       error,
+      progressReport,
+      flushes,
     };
     this.run = null;
     this.pending = OPEN_RANGE;
@@ -532,11 +612,29 @@ export class Acquisition implements AcquisitionControl {
       this.opts.log.error({ err: error, output_file: file.path, summary }, 'acquisition failed; file closed as far as possible');
     } else {
       this.state = 'finished';
-      this.opts.log.info({ output_file: file.path, reason: run.endReason, ...summary, replay_gap: run.source.gap }, 'acquisition finished');
+      this.opts.log.info({ output_file: file.path, reason: run.endReason, ...summary, replay_gap: run.source.gap, progress: progressReport }, 'acquisition finished');
     }
     if (!run.persistent && !this.shuttingDown && run.error === null) {
       this.resolveExit({ code: 0, reason: 'single-use acquisition finished', immediate: false });
     }
+  }
+
+  /** The progress at the end of a run: its fraction, and its mean rates instead of recent ones. */
+  private finalProgress(run: Run): Progress {
+    const seconds = (this.now() - run.startedMs) / 1000;
+    const mean = (n: number): number | null => (seconds > 0 ? n / seconds : null);
+    const p = this.progressReport(run, mean(this.counters.written), mean(this.counters.received), null);
+    return p.fraction === 1 ? p : { ...p, eta_s: null };
+  }
+
+  /** One INFO line while writing: how far, how fast, how long still. */
+  private logProgress(run: Run): void {
+    if (run.endReason !== null) return;
+    const p = this.progressOf(run);
+    this.opts.log.info(
+      { progress: p, last_pulse_id: run.progress.lastSeenPulseId, messages_received: this.counters.received, messages_written: this.counters.written },
+      `progress: ${describeProgress(p)}`,
+    );
   }
 
   async shutdown(reason: string): Promise<CommandResult> {
@@ -567,6 +665,14 @@ export class Acquisition implements AcquisitionControl {
       }
     }
     this.resolveExit({ code: 0, reason: 'GET /kill', immediate: true });
+  }
+}
+
+function safeFlushTimes(file: OutputFile): FlushTimes | null {
+  try {
+    return file.flushTimes?.() ?? null;
+  } catch {
+    return null;
   }
 }
 

@@ -8,7 +8,10 @@
 import Fastify, { type FastifySchema, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { BsreadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../prometheus-text.js';
 import { MANDATORY_PARAMETERS, type AcquisitionControl, type WriterCommand } from './acquisition.js';
+import { renderWriterMetrics } from './metrics.js';
+import { STATUS_PAGE_HTML } from './status-page.js';
 
 export interface WriterRestOptions {
   control: AcquisitionControl;
@@ -43,6 +46,8 @@ interface RouteDoc {
   url: string;
   summary: string;
   schema: { params?: object; body?: object };
+  /** A reply that is not the JSON {"state","status"} object: its content type. */
+  produces?: string;
 }
 
 const ROUTES: RouteDoc[] = [
@@ -77,6 +82,20 @@ const ROUTES: RouteDoc[] = [
   { method: 'GET', url: '/stop', summary: 'stop receiving, write what was received, close the file, reply, exit 0', schema: {} },
   { method: 'GET', url: '/kill', summary: 'reply, then exit at once (the file keeps what was flushed, at most ~1 s old)', schema: {} },
   { method: 'GET', url: '/openapi.json', summary: 'this description', schema: {} },
+  {
+    method: 'GET',
+    url: '/metrics',
+    summary: 'Prometheus text format 0.0.4: bsread_writer_* (state, received, written, discarded, malformed by kind, missing pulse ids, rates, progress, flush time)',
+    schema: {},
+    produces: PROMETHEUS_CONTENT_TYPE,
+  },
+  {
+    method: 'GET',
+    url: '/',
+    summary: 'status page (HTML) for operators: state, range, progress bar, rates, counts, output file, last error; refreshes itself every second',
+    schema: {},
+    produces: 'text/html; charset=utf-8',
+  },
 ];
 
 function routeDoc(method: string, url: string): RouteDoc {
@@ -90,15 +109,14 @@ export function openApiDocument(): object {
   const paths: Record<string, Record<string, object>> = {};
   for (const r of ROUTES) {
     const path = r.url.replace(/:(\w+)/g, '{$1}');
-    const op: Record<string, unknown> = {
-      summary: r.summary,
-      responses: {
-        '200': {
-          description: 'always HTTP 200: {"state":"ok",...} on success, {"state":"error","status":"<message>"} on any error (as the original writer)',
-          content: { 'application/json': { schema: okErrorReply } },
-        },
-      },
-    };
+    const reply =
+      r.produces === undefined
+        ? {
+            description: 'always HTTP 200: {"state":"ok",...} on success, {"state":"error","status":"<message>"} on any error (as the original writer)',
+            content: { 'application/json': { schema: okErrorReply } },
+          }
+        : { description: r.summary, content: { [r.produces.split(';')[0]!]: { schema: { type: 'string' } } } };
+    const op: Record<string, unknown> = { summary: r.summary, responses: { '200': reply } };
     if (r.schema.params !== undefined) {
       op['parameters'] = [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } }];
     }
@@ -217,6 +235,16 @@ const writerRest: FastifyPluginAsync<WriterRestOptions> = async (app, opts) => {
   });
 
   app.get('/openapi.json', { schema: { description: 'OpenAPI description' } as FastifySchema }, async () => openApiDocument());
+
+  app.get('/metrics', { schema: { description: routeDoc('GET', '/metrics').summary } as FastifySchema }, async (_req, reply) => {
+    void reply.header('content-type', PROMETHEUS_CONTENT_TYPE);
+    return renderWriterMetrics(control.status(), control.statistics());
+  });
+
+  app.get('/', { schema: { description: routeDoc('GET', '/').summary } as FastifySchema }, async (_req, reply) => {
+    void reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');
+    return STATUS_PAGE_HTML;
+  });
 };
 
 // Like fastify-plugin: the routes, parsers and handlers apply to the instance registering it.

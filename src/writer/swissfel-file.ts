@@ -28,6 +28,7 @@ import {
   generalPath,
   generalValues,
   definitionProblem,
+  isDataPresentPath,
   rowBytesBound,
   CHANNEL_METADATA_BYTES,
   type BitshuffleStorage,
@@ -72,6 +73,13 @@ export interface SwissFelFileOptions {
    * reserve first, so the file is closed with room to spare and stays readable with every row.
    */
   reserveBytes?: number;
+}
+
+/** Flushes of a file so far (count, total time) and the last one's time (null before the first). */
+export interface FlushTimes {
+  readonly count: number;
+  readonly totalSeconds: number;
+  readonly lastSeconds: number | null;
 }
 
 export interface WriteResult {
@@ -137,6 +145,7 @@ export class SwissFelFile {
   /** Messages to write before some batch can be due: the channels are only scanned then. */
   private untilDueCheck = 1;
   private closed = false;
+  private flushStats: FlushTimes = { count: 0, totalSeconds: 0, lastSeconds: null };
 
   private constructor(file: H5File, opts: SwissFelFileOptions, reserve: SpaceReserve | null) {
     this.file = file;
@@ -263,11 +272,44 @@ export class SwissFelFile {
   flush(): void {
     this.checkOpen();
     this.lastFlushMs = Date.now(); // also on failure: no retry storm on every message
+    const started = performance.now();
     const steps: (() => void)[] = [];
     for (const ch of this.channels.values()) steps.push(() => ch.flush());
     steps.push(() => this.file.flush());
-    eachThenThrow(steps);
+    try {
+      eachThenThrow(steps);
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      this.flushStats = { count: this.flushStats.count + 1, totalSeconds: this.flushStats.totalSeconds + seconds, lastSeconds: seconds };
+    }
     this.unflushedBytes = 0;
+  }
+
+  /** Flushes so far and the time they took (for the writer's /metrics). */
+  flushTimes(): FlushTimes {
+    return this.flushStats;
+  }
+
+  /** The message pulse id of every row, in row order (a view: copy it to keep it). */
+  pulseIds(): Float64Array {
+    return this.rowPulseIds.subarray(0, this.rowCount);
+  }
+
+  /**
+   * Rows with a value (is_data_present 1) per channel, as the file holds them: flushes, then
+   * reads each channel's is_data_present back (one byte per row).
+   */
+  rowsWithValue(): Record<string, number> {
+    this.flush();
+    const out: Record<string, number> = {};
+    for (const name of this.channels.keys()) {
+      const d = this.file.read(isDataPresentPath(name));
+      const flags = Buffer.isBuffer(d.data) ? d.data : null;
+      let n = 0;
+      if (flags !== null) for (let r = 0; r < this.rowCount && r < flags.length; r++) n += flags[r] === 1 ? 1 : 0;
+      out[name] = n;
+    }
+    return out;
   }
 
   /**
