@@ -1,5 +1,6 @@
 // End to end at 100 Hz: the real programs as child processes, as in production.
-//   bsread simulate (5000 float64 scalars + a 1024x1024 uint16 bitshuffle_lz4 camera, 100 Hz)
+//   bsread simulate --pre_encode 50 (two scenarios: `swissfel-2026`, 5000 float64 scalars + a
+//   1024x1024 uint16 bitshuffle_lz4 camera; `swissfel-full`, 10,000 scalars + two such cameras)
 //     → sf_bsread_buffer (-b 1000, --quick 600; --buffer_bytes 2G) → sf_bsread_writer (one range)
 // The range is set once the buffer's ring is full (its state in service).
 // The writer is given a range of 60 s (6000 pulses; --quick: 6 s) starting ~2 s after the
@@ -10,14 +11,15 @@
 // simulator's share is shown for comparison). The writer's CPU runs from the range's start to
 // its exit, so catching up and closing the file count. Every child is stopped (SIGTERM, SIGKILL
 // after 10 s) also on error; temporary files are removed.
-// Env: BENCH_E2E_SECONDS (default 60, quick 6), BENCH_E2E_SCALARS (default 5000), BENCH_E2E_RATE
+// Env: BENCH_E2E_SCENARIOS (default swissfel-2026,swissfel-full), BENCH_E2E_SECONDS (default 60,
+// quick 6), BENCH_E2E_SCALARS (scalars of swissfel-2026, default 5000), BENCH_E2E_RATE
 // (default 100; the range stays 100 pulses per second of BENCH_E2E_SECONDS), BENCH_CHILD_NODE_ARGS
 // (extra node options for every child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "--trace-gc";
 // the children's stdout then goes to stderr, each line marked with the child's name).
 //
 // The process helpers here (startChild, stopChildren, cpuSeconds, ...) are shared with bench/ramp.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -222,9 +224,35 @@ function pct(x: number): string {
   return `${Math.round(x)}%`;
 }
 
+/** One end-to-end configuration: scalars plus 1024x1024 bitshuffle cameras, from one simulator. */
+interface Scenario {
+  readonly label: string;
+  readonly scalars: number;
+  readonly cameras: number;
+}
+
+/** A profile of `scalars` float64 scalars and `cameras` 1024x1024 uint16 bitshuffle_lz4 images. */
+function scenarioProfile(sc: Scenario): Record<string, unknown> {
+  const camera = (i: number) => ({ name: `SLG-LCAM-C04${1 + i}:FPICTURE`, type: 'uint16', shape: [1024, 1024], generator: 'image', compression: 'bitshuffle_lz4' });
+  return { scalars: sc.scalars, channels: Array.from({ length: sc.cameras }, (_, i) => camera(i)) };
+}
+
 export async function run(opts: BenchOptions): Promise<BenchRow[]> {
+  // BENCH_E2E_SCENARIOS: which of `swissfel-2026` (5000 + 1 camera) and `swissfel-full`
+  // (10,000 + 2 cameras, issue 19's target) to run; default both.
+  const names = (process.env['BENCH_E2E_SCENARIOS'] ?? 'swissfel-2026,swissfel-full').split(',');
+  const scenarios: Scenario[] = [
+    { label: 'swissfel-2026', scalars: Number(process.env['BENCH_E2E_SCALARS'] ?? 5000), cameras: 1 },
+    { label: 'swissfel-full', scalars: 10_000, cameras: 2 },
+  ];
+  const rows: BenchRow[] = [];
+  for (const sc of scenarios.filter((x) => names.includes(x.label))) rows.push(...(await runScenario(opts, sc)));
+  return rows;
+}
+
+async function runScenario(opts: BenchOptions, sc: Scenario): Promise<BenchRow[]> {
   const seconds = Number(process.env['BENCH_E2E_SECONDS'] ?? (opts.quick ? 6 : 60));
-  const scalars = Number(process.env['BENCH_E2E_SCALARS'] ?? 5000);
+  const scalars = sc.scalars;
   const rate = Number(process.env['BENCH_E2E_RATE'] ?? 100);
   const pulses = Math.round(seconds * 100);
   // Messages the buffer holds (-b). A buffer in service has a full ring: the range starts only
@@ -236,16 +264,18 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
     const simPort = await freePort();
     const out = await freePort();
     const statusPort = await freePort();
+    const profilePath = join(dir, 'profile.json');
+    writeFileSync(profilePath, JSON.stringify(scenarioProfile(sc)));
+    // The source replays 50 pre-encoded messages (only pulse ids and timestamps change), so it
+    // does not take the cores the buffer and the writer are measured on.
     const sim = startChild('simulator', PROGRAMS.bsread, [
       'simulate',
       '-a',
       `tcp://127.0.0.1:${simPort}`,
-      '--scalars',
-      String(scalars),
-      '--camera',
-      '1024x1024',
-      '--camera_compression',
-      'bitshuffle_lz4',
+      '-p',
+      profilePath,
+      '--pre_encode',
+      '50',
       '--rate',
       String(rate),
       '--stats_interval',
@@ -260,7 +290,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
       '-b',
       String(depth),
       '--buffer_bytes',
-      '2G',
+      sc.cameras > 1 ? '4G' : '2G', // 1000 messages of 3.4 MB for two cameras
       '--status_port',
       String(statusPort),
       '--log_level',
@@ -330,7 +360,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
         `${lagS.toFixed(1)} s after the range${ended === 'timeout' ? ' (stopped after the timeout)' : ''}, buffer dropped ${dropped}, ` +
         `CPU s per s of range: sim ${pct(cpu.sim)} buffer ${pct(cpu.buffer)} writer ${pct(cpu.writer)}${check.error !== null ? `, file: ${check.error}` : ''}\n`,
     );
-    const what = `e2e sim→buffer→writer, ${scalars} float64 + 1024x1024 bitshuffle_lz4 camera at ${rate} Hz (source reached ${sourceHz.toFixed(0)} Hz), ${pulses} pulses`;
+    const what = `e2e sim→buffer→writer, ${scalars} float64 + ${sc.cameras === 1 ? 'a 1024x1024 bitshuffle_lz4 camera' : `${sc.cameras} 1024x1024 bitshuffle_lz4 cameras`} at ${rate} Hz (source reached ${sourceHz.toFixed(0)} Hz), ${pulses} pulses`;
     // Lost = pulses of the range missing in the file. The buffer's dropped count is shown as the
     // likely cause; it may include messages after the range (dropped while the writer caught up).
     const lost = check.lost;
