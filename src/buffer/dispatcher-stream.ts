@@ -147,7 +147,8 @@ export class DispatcherStream {
     if (this.stopped || this.busy !== null) return Promise.resolve();
     const now = this.now();
     if (this.state === 'waiting') {
-      return now >= this.nextRequestMs ? this.run(() => this.request()) : Promise.resolve();
+      // Half a tick early rather than a whole tick late: the backoff is kept to about a second.
+      return now + 500 >= this.nextRequestMs ? this.run(() => this.request()) : Promise.resolve();
     }
     if (this.state !== 'connected') return Promise.resolve();
     const quiet = now - this.lastMessageMs;

@@ -32,7 +32,9 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
   th, td { text-align: left; padding: 3px 8px 3px 0; border-bottom: 1px solid var(--line); white-space: nowrap; }
   td.name { white-space: normal; overflow-wrap: break-word; }
-  th { color: var(--muted); font-weight: 500; }
+  th { color: var(--muted); font-weight: 500; white-space: normal; vertical-align: bottom; }
+  #worst-section { grid-column: span 2; }
+  @media (max-width: 620px) { #worst-section { grid-column: auto; } }
   td.n, th.n { text-align: right; }
   .none { color: var(--muted); font-style: italic; }
   .badge { display: inline-block; padding: 1px 9px; border-radius: 10px; color: #fff; font-weight: 600; }
@@ -195,13 +197,17 @@ function render(s) {
   setText("buffered", num(s.input.buffered));
   setText("not-data", num(s.input.not_data));
 
-  var drops = [["malformed", sum(s.input.malformed)], ["too big to keep", s.input.oversized], ["replay consumers", s.replay.dropped], ["compatible output skipped", s.output.skipped]];
+  // The total: messages lost for a reader. The compatible output skips what is evicted before it
+  // is sent, also while nobody reads it: shown apart, and marked only while it has a reader.
+  var drops = [["malformed", sum(s.input.malformed)], ["too big to keep", s.input.oversized], ["replay consumers", s.replay.dropped]];
   if (s.jetstream) drops.push(["JetStream given up", s.jetstream.given_up]);
-  for (var k in s.input.malformed) drops.push(["  malformed: " + k, s.input.malformed[k]]);
-  var total = drops.slice(0, s.jetstream ? 5 : 4).reduce(function (a, d) { return a + d[1]; }, 0);
+  var total = drops.reduce(function (a, d) { return a + d[1]; }, 0);
+  var detail = drops.map(function (d) { return [d[0], String(d[1]), d[1] > 0]; });
+  for (var k in s.input.malformed) detail.push(["malformed: " + k, String(s.input.malformed[k]), true]);
+  detail.push(["compatible output skipped", String(s.output.skipped) + (s.output.peers === 0 ? " (no reader)" : ""), s.output.skipped > 0 && s.output.peers > 0]);
   setText("drops", String(total));
   $("drops").className = "big" + (total > 0 ? " nonzero" : "");
-  fillKv("drops-detail", drops.map(function (d) { return [d[0], String(d[1]), d[1] > 0]; }));
+  fillKv("drops-detail", detail);
 
   var o = s.output;
   setText("output", o.endpoint + ": " + o.peers + " reader(s), " + o.sent + " sent, " + o.lag + " behind, " + o.skipped + " skipped");
