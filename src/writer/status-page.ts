@@ -30,7 +30,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   #progress-text { font-size: 22px; font-weight: 600; min-width: 5em; text-align: right; }
   #last-error { color: var(--bad); white-space: pre-wrap; word-break: break-word; }
   #last-error.none { color: var(--muted); }
-  #output-file { word-break: break-all; font-family: ui-monospace, monospace; font-size: 13px; }
+  #output-file { overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 13px; }
   #missing-ranges { font-family: ui-monospace, monospace; font-size: 13px; word-break: break-word; }
   .muted { color: var(--muted); }
 </style>
@@ -123,7 +123,12 @@ function render(status, s) {
     bar.value = p.fraction;
     bar.dataset.fraction = String(p.fraction);
     set("progress-text", (p.fraction * 100).toFixed(1) + " %");
-    set("progress-detail", "pulse ids handled: " + int(s.last_pulse_id) + " of " + int(s.start_pulse_id) + " .. " + int(s.stop_pulse_id));
+    if (s.start_pulse_id !== null && s.stop_pulse_id !== null) {
+      const total = s.stop_pulse_id - s.start_pulse_id + 1;
+      set("progress-detail", Math.round(p.fraction * total) + " of " + total + " pulse ids of the range handled");
+    } else {
+      set("progress-detail", "last pulse id handled: " + int(s.last_pulse_id) + " (the start is the first pulse written)");
+    }
   }
   set("eta", secs(p.eta_s));
   set("received-rate", rate(p.received_per_s));
@@ -153,7 +158,7 @@ function renderSummary(sum) {
     return;
   }
   set("summary", sum.rowsWritten + " rows, pulses " + int(sum.firstWrittenPulseId) + " .. " + int(sum.lastWrittenPulseId) +
-    ", " + sum.missingPulseIds + " missing pulse ids in " + sum.missingPulseIdRangeCount + " ranges");
+    ", " + sum.missingPulseIds + " missing pulse ids in " + sum.missingPulseIdRangeCount + (sum.missingPulseIdRangeCount === 1 ? " range" : " ranges"));
   const listed = sum.missingPulseIdRanges.map(([a, b]) => (a === b ? String(a) : a + ".." + b));
   const more = sum.missingPulseIdRangeCount - listed.length;
   set("missing-ranges", listed.length === 0 ? "" : "missing: " + listed.join(", ") + (more > 0 ? " and " + more + " more ranges" : ""));
