@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SimDispatcher } from '../../src/sim/index.js';
+import { loadPage, textById } from '../helpers/chromium.js';
 import { freePort } from '../helpers/net.js';
 import { stopAllPrograms } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
@@ -168,6 +169,14 @@ test('dispatcher stopped, HTTP 500 for a while, restarted on the same port: retr
   const gaps = refusals.slice(1).map((t, i) => t - refusals[i]!);
   assert.ok(gaps[0]! >= 900 && gaps[0]! < 2500, `first retry after ${gaps[0]} ms`);
   assert.ok(gaps[1]! >= 1900 && gaps[1]! < 3500, `second retry after ${gaps[1]} ms`);
+  // The status page says so.
+  const dom = await loadPage(`http://127.0.0.1:${buf.statusPort}/`, 2000);
+  assert.match(textById(dom, 'dispatcher-state') ?? '', /^(waiting|requesting)$/);
+  assert.equal(textById(dom, 'dispatcher-re-requests'), '1');
+  assert.equal(textById(dom, 'dispatcher-url'), first.url);
+  assert.match(textById(dom, 'dispatcher-error') ?? '', /HTTP 500: backend unavailable/);
+  assert.ok(Number(textById(dom, 'dispatcher-failed')) >= 3);
+  assert.doesNotMatch(dom, /<section[^>]*id="dispatcher-section"[^>]*hidden/);
 
   await closeRefusing();
   const second = await startDispatcher(port);
