@@ -1,7 +1,9 @@
-// A summary of a SwissFEL-layout file (§8.1), read back through our HDF5 layer: channels, rows,
-// pulse range, missing pulses. Used by the demo and `bsread h5summary`.
+// A summary of a SwissFEL-layout file (§8.1), read back through our HDF5 layer: channels, rows
+// with a value per channel, pulse range, missing pulses (also as ranges). Used by the demo and
+// `bsread h5summary`.
 import { statSync } from 'node:fs';
 import { H5File } from '../h5/index.js';
+import { missingRanges, type PulseIdRange } from './consistency.js';
 
 export interface ChannelSummary {
   name: string;
@@ -26,6 +28,9 @@ export interface FileSummary {
   lastPulseId: number | null;
   /** Pulse ids between first and last for which no channel had a value. */
   missingPulseIds: number;
+  /** Those pulse ids as ranges (the first 100), and how many ranges in all. */
+  missingPulseIdRanges: PulseIdRange[];
+  missingPulseIdRangeCount: number;
 }
 
 /** is_data_present as 0/1 per row, or null when it cannot be read as uint8. */
@@ -89,6 +94,7 @@ export function summarizeSwissFelFile(path: string): FileSummary {
     const sorted = [...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const first = sorted.length > 0 ? Number(sorted[0]) : null;
     const last = sorted.length > 0 ? Number(sorted[sorted.length - 1]) : null;
+    const gaps = missingRanges({ startPulseId: null, stopPulseId: null }, sorted.map(Number));
     return {
       path,
       bytes: statSync(path).size,
@@ -99,6 +105,8 @@ export function summarizeSwissFelFile(path: string): FileSummary {
       firstPulseId: first,
       lastPulseId: last,
       missingPulseIds: first === null || last === null ? 0 : last - first + 1 - sorted.length,
+      missingPulseIdRanges: gaps.ranges,
+      missingPulseIdRangeCount: gaps.count,
     };
   } finally {
     file.close();

@@ -28,4 +28,6 @@ test('present rows and missing pulse ids come from is_data_present, not from pul
   assert.deepEqual([by['NONE']!.rows, by['NONE']!.present, by['NONE']!.data], [6, 0, null]);
   assert.deepEqual([s.firstPulseId, s.lastPulseId], [10, 20]);
   assert.equal(s.missingPulseIds, 5, 'pulses 15..19: no channel had a value');
+  assert.deepEqual(s.missingPulseIdRanges, [[15, 19]]);
+  assert.equal(s.missingPulseIdRangeCount, 1);
 });
