@@ -86,3 +86,22 @@ test('bsread receive --timeout ends with status 1 when the source is silent', as
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no message from tcp:\/\/127\.0\.0\.1:9/);
 });
+
+test('with -s, channel names choose what is printed; a name not in the stream is warned about', async () => {
+  const sender = await StreamSender.bind({ address: 'tcp://127.0.0.1:0', highWaterMark: 100 });
+  try {
+    const rx = startProgram('bsread', ['receive', '-s', sender.endpoint, '-n', '1', '--json', 'TXT', 'GONE', 'NO-SUCH']);
+    await sender.send(message(5));
+    assert.equal(await rx.exited, 0, rx.stderr());
+    const line = JSON.parse(rx.stdout()) as { pulse_id: number; channels: Record<string, unknown> };
+    assert.equal(line.pulse_id, 5);
+    assert.deepEqual(Object.keys(line.channels), ['TXT', 'GONE']);
+    assert.match(rx.stderr(), /warning: not in the stream: NO-SUCH/);
+    const table = startProgram('bsread', ['receive', '-s', sender.endpoint, '-n', '1', 'CAM:IMG']);
+    await sender.send(message(6));
+    assert.equal(await table.exited, 0, table.stderr());
+    assert.match(table.stdout(), /pulse_id 6 .* 1 of 5 channels\n {2}CAM:IMG\s+uint8\[3,2\] lz4\s+\[1, 2, 3, 4, 5, 6\]\n\n$/);
+  } finally {
+    sender.close();
+  }
+});

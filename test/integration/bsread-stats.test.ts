@@ -42,3 +42,29 @@ test('bsread stats counts missed, duplicated and backward pulse ids and channels
     sender.close();
   }
 });
+
+test('with -s, channel names limit which channels are counted as missing data', async () => {
+  const sender = await StreamSender.bind({ address: 'tcp://127.0.0.1:0', highWaterMark: 100 });
+  const now = Math.floor(Date.now() / 1000);
+  try {
+    const stats = startProgram('bsread', ['stats', '-s', sender.endpoint, '-n', '3', '--json', 'A']);
+    for (const p of [1, 2, 3]) {
+      await sender.send(
+        encodeMessage({
+          pulseId: p,
+          globalTimestamp: { sec: now, ns: 0 },
+          channels: [
+            { def: { name: 'A', type: 'float64' }, value: p === 2 ? null : p },
+            { def: { name: 'B', type: 'int32' }, value: null },
+          ],
+        }),
+      );
+    }
+    assert.equal(await stats.exited, 0, stats.stderr());
+    const c = JSON.parse(stats.stdout()) as Record<string, unknown>;
+    assert.equal(c.messages, 3);
+    assert.deepEqual(c.missing_channel_values, { A: 1 });
+  } finally {
+    sender.close();
+  }
+});
