@@ -7,6 +7,10 @@
 //  - its TCP port refuses connections twice in a row (probed once a second, but only after the
 //    stream has been quiet for max(2 s, 2 × the longest interval seen between its messages)), or
 //  - nothing arrived for max(30 s, 10 × the longest interval seen), at most 10 minutes.
+// A stream lost without having delivered a single message (the source itself is quiet, e.g. the
+// machine is off, or the dispatcher hands out an address nobody serves) is requested again only
+// after the backoff, and the next stream's quiet limit is doubled (up to 10 minutes), so the
+// dispatcher is not asked every few seconds for hours.
 // A stream of slow channels (only 1 Hz or 0.1 Hz values) has long intervals between messages:
 // the limits grow with them, and a port that still accepts connections is never taken as lost
 // before the quiet limit.
@@ -112,6 +116,8 @@ export class DispatcherStream {
   private lastMessageMs: number;
   private longestIntervalMs = 0;
   private sawMessage = false;
+  /** Streams in a row lost without a single message. */
+  private emptyStreams = 0;
   private refusals = 0;
   private failuresInRow = 0;
   private nextRequestMs = 0;
@@ -137,6 +143,7 @@ export class DispatcherStream {
     this.sawMessage = true;
     this.lastMessageMs = nowMs;
     this.refusals = 0;
+    this.emptyStreams = 0;
   }
 
   /**
@@ -152,7 +159,7 @@ export class DispatcherStream {
     }
     if (this.state !== 'connected') return Promise.resolve();
     const quiet = now - this.lastMessageMs;
-    if (quiet >= quietLimitMs(this.longestIntervalMs, this.t)) {
+    if (quiet >= this.quietLimit()) {
       return this.run(() => this.lose(`no message for ${Math.round(quiet / 1000)} s`));
     } else if (quiet >= Math.max(this.t.minProbeAfterMs, this.t.probeFactor * this.longestIntervalMs)) {
       return this.run(async () => {
@@ -166,6 +173,10 @@ export class DispatcherStream {
       });
     }
     return Promise.resolve();
+  }
+
+  private quietLimit(): number {
+    return Math.min(this.t.maxQuietMs, quietLimitMs(this.longestIntervalMs, this.t) * 2 ** Math.min(10, this.emptyStreams));
   }
 
   private run(step: () => Promise<void>): Promise<void> {
@@ -187,7 +198,12 @@ export class DispatcherStream {
     this.setState('requesting');
     this.opts.log.warn({ stream: this.stream, reason }, `dispatcher stream lost (${reason}): requesting it again`);
     this.opts.onLost?.(reason);
+    this.emptyStreams = this.sawMessage ? 0 : this.emptyStreams + 1;
     await this.deleteHeld();
+    if (this.emptyStreams > 0) {
+      this.waitBeforeRequest(`the stream ${this.stream} delivered no message`, this.emptyStreams);
+      return;
+    }
     await this.request();
   }
 
@@ -237,11 +253,15 @@ export class DispatcherStream {
   private requestFailed(e: unknown): void {
     this.counts.failed_requests++;
     this.failuresInRow++;
-    this.lastError = errorMessage(e);
-    const delay = backoffMs(this.failuresInRow, this.t);
+    this.waitBeforeRequest(`request failed: ${errorMessage(e)}`, this.failuresInRow + this.emptyStreams);
+  }
+
+  private waitBeforeRequest(why: string, attempts: number): void {
+    this.lastError = why;
+    const delay = backoffMs(attempts, this.t);
     this.nextRequestMs = this.now() + delay;
     this.setState('waiting');
-    this.opts.log.warn({ err: this.lastError, retry_in_s: delay / 1000 }, `dispatcher stream request failed, retrying in ${delay / 1000} s: ${this.lastError}`);
+    this.opts.log.warn({ err: why, retry_in_s: delay / 1000 }, `dispatcher stream: ${why}; requesting again in ${delay / 1000} s`);
   }
 
   status(): DispatcherStreamStatus {
@@ -256,7 +276,7 @@ export class DispatcherStream {
       last_error: this.lastError,
       next_request_s: this.state === 'waiting' ? Math.max(0, Math.round((this.nextRequestMs - now) / 100) / 10) : null,
       quiet_s: Math.round((now - this.lastMessageMs) / 100) / 10,
-      quiet_limit_s: quietLimitMs(this.longestIntervalMs, this.t) / 1000,
+      quiet_limit_s: this.quietLimit() / 1000,
     };
   }
 

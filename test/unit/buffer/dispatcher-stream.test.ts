@@ -111,6 +111,7 @@ test('a message between two refusals keeps the stream', async () => {
 
 test('a port that accepts: the stream is lost only after the quiet limit (30 s)', async () => {
   const s = setup('open');
+  s.w.messageArrived(s.clock.t);
   await s.tick(29);
   assert.equal(s.d.posts, 0);
   assert.ok(s.probes.length >= 20);
@@ -118,6 +119,54 @@ test('a port that accepts: the stream is lost only after the quiet limit (30 s)'
   assert.equal(s.d.posts, 1);
   assert.match(s.lost[0]!, /no message for 30 s/);
   assert.equal(s.w.status().state, 'connected');
+});
+
+test('streams lost without a single message: requested after the backoff, each given twice as long', async () => {
+  const s = setup('open');
+  await s.tick(5, 1);
+  await s.tick(30); // the source stops: lost after 30 s of quiet, requested at once
+  assert.equal(s.d.posts, 1);
+  assert.equal(s.w.status().quiet_limit_s, 30, 'the stream before had messages: the usual limit');
+  await s.tick(30); // the new stream never sent anything: lost, the next request after 1 s
+  assert.equal(s.d.posts, 1);
+  let st = s.w.status();
+  assert.equal(st.state, 'waiting');
+  assert.match(st.last_error!, /delivered no message/);
+  assert.equal(st.quiet_limit_s, 60);
+  await s.tick(1);
+  assert.equal(s.d.posts, 2);
+  await s.tick(59);
+  assert.equal(s.d.posts, 2);
+  await s.tick(1 + 2); // lost after 60 s, requested 2 s later
+  assert.equal(s.d.posts, 3);
+  assert.equal(s.w.status().quiet_limit_s, 120);
+  for (const [limit, backoff] of [
+    [120, 4],
+    [240, 8],
+    [480, 16],
+  ] as const)
+    await s.tick(limit + backoff);
+  assert.equal(s.d.posts, 6);
+  st = s.w.status();
+  assert.equal(st.quiet_limit_s, 600);
+  assert.equal(st.re_requests, 6);
+  assert.equal(st.failed_requests, 0);
+  s.w.messageArrived(s.clock.t); // the source is back: the usual limit again
+  assert.equal(s.w.status().quiet_limit_s, 30);
+});
+
+test('an address nobody serves is not requested every 3 s: backoff while streams stay empty', async () => {
+  const s = setup('refused');
+  await s.tick(3); // the start stream: lost without a message, next request after 1 s
+  assert.equal(s.d.posts, 0);
+  await s.tick(1);
+  assert.equal(s.d.posts, 1);
+  await s.tick(3 + 2);
+  assert.equal(s.d.posts, 2);
+  await s.tick(3 + 3);
+  assert.equal(s.d.posts, 2, 'the third wait is 4 s');
+  await s.tick(1);
+  assert.equal(s.d.posts, 3);
 });
 
 test('slow channels (a message every 10 s) raise the limits: probed after 20 s of quiet, lost after 100 s', async () => {
@@ -138,11 +187,12 @@ test('slow channels (a message every 10 s) raise the limits: probed after 20 s o
 
 test('a refusing dispatcher: waiting with backoff 1, 2, 4 s, then connected; the counters say so', async () => {
   const s = setup();
+  s.w.messageArrived(s.clock.t);
   s.d.failures = ['HTTP 500: down', 'HTTP 500: down', 'ECONNREFUSED'];
   await s.tick(3); // lost at 3 s, the first request fails
   let st = s.w.status();
   assert.equal(st.state, 'waiting');
-  assert.equal(st.last_error, 'HTTP 500: down');
+  assert.equal(st.last_error, 'request failed: HTTP 500: down');
   assert.equal(st.next_request_s, 1);
   assert.equal(s.d.posts, 1);
   await s.tick(1); // 1 s later: second request, fails, waits 2 s
@@ -151,7 +201,7 @@ test('a refusing dispatcher: waiting with backoff 1, 2, 4 s, then connected; the
   assert.equal(s.d.posts, 2);
   await s.tick(1); // third, fails, waits 4 s
   assert.equal(s.d.posts, 3);
-  assert.equal(s.w.status().last_error, 'ECONNREFUSED');
+  assert.equal(s.w.status().last_error, 'request failed: ECONNREFUSED');
   await s.tick(3);
   assert.equal(s.d.posts, 3);
   await s.tick(1);
@@ -180,12 +230,13 @@ test('a new address the input cannot use is deleted again and counts as a failur
     probe: async () => 'refused',
     now: () => s.clock.t,
   });
+  w.messageArrived(s.clock.t);
   for (let i = 0; i < 3; i++) {
     s.clock.t += 1000;
     await w.check();
   }
   assert.equal(w.status().state, 'waiting');
-  assert.equal(w.status().last_error, 'cannot connect');
+  assert.equal(w.status().last_error, 'request failed: cannot connect');
   assert.deepEqual(s.d.deletes, ['tcp://127.0.0.1:5000', 'tcp://127.0.0.1:5001']);
   refuse = false;
   s.clock.t += 1000;
