@@ -144,6 +144,14 @@ export class DispatcherStream {
     this.lastMessageMs = nowMs;
     this.refusals = 0;
     this.emptyStreams = 0;
+    if (this.state === 'waiting') {
+      // The input is still connected to the old stream, and it sends again (it was only quiet,
+      // and the dispatcher could not be reached to delete it): keep it.
+      this.held = this.stream;
+      this.failuresInRow = 0;
+      this.setState('connected');
+      this.opts.log.info({ stream: this.stream }, 'dispatcher stream sends again: kept');
+    }
   }
 
   /**

@@ -215,6 +215,23 @@ test('a refusing dispatcher: waiting with backoff 1, 2, 4 s, then connected; the
   assert.deepEqual(s.d.deletes, ['tcp://127.0.0.1:5000'], 'the old stream is deleted once');
 });
 
+test('the old stream sending again while the buffer waits to request a new one is kept', async () => {
+  const s = setup('open');
+  s.w.messageArrived(s.clock.t);
+  s.d.failures = ['ECONNREFUSED'];
+  await s.tick(30);
+  assert.equal(s.w.status().state, 'waiting');
+  s.w.messageArrived(s.clock.t);
+  const st = s.w.status();
+  assert.equal(st.state, 'connected');
+  assert.equal(st.stream, 'tcp://127.0.0.1:5000');
+  await s.tick(5, 1);
+  assert.equal(s.d.posts, 1, 'no further request');
+  s.w.stop();
+  await s.w.remove();
+  assert.deepEqual(s.d.deletes, ['tcp://127.0.0.1:5000', 'tcp://127.0.0.1:5000'], 'deleted when lost, and again at the end');
+});
+
 test('a new address the input cannot use is deleted again and counts as a failure', async () => {
   const s = setup();
   let refuse = true;
