@@ -172,17 +172,14 @@ class Run {
   done!: Promise<void>;
   /** First written pulse id (the start of a time-started range, for the progress). */
   firstWrittenPulseId: number | null = null;
-  /** Wall clock at the start (ms), for the mean rates after the run. */
-  readonly startedMs: number;
+  /** Wall clock at the first message received (ms), for the mean rates after the run. */
+  firstReceivedMs: number | null = null;
   constructor(
     public range: PulseRange,
     readonly file: OutputFile,
     readonly source: MessageSource,
     readonly persistent: boolean,
-    startedMs: number,
-  ) {
-    this.startedMs = startedMs;
-  }
+  ) {}
 }
 
 export { DEV_NULL } from './output-path.js';
@@ -381,7 +378,7 @@ export class Acquisition implements AcquisitionControl {
         throw new BsreadError('BSREAD_ERR_INVALID_STATE', 'the writer is shutting down');
       }
       this.resetRunState();
-      const run = new Run(range, file, source, persistent, this.now());
+      const run = new Run(range, file, source, persistent);
       this.run = run;
       this.state = 'writing';
       this.opts.log.info({ range: describeRange(range), output_file: file.path, source: source.kind, persistent, gap: source.gap }, 'acquisition started');
@@ -504,6 +501,7 @@ export class Acquisition implements AcquisitionControl {
 
   private onFrames(run: Run, frames: MessageFrames): void {
     this.counters.received++;
+    run.firstReceivedMs ??= this.now();
     const opened = this.receiver.tryOpen(frames);
     if (opened.status === 'malformed') {
       this.malformed.add(opened.error.kind, opened.error.message);
@@ -576,8 +574,7 @@ export class Acquisition implements AcquisitionControl {
     let summary: ConsistencySummary | null = null;
     try {
       const base = summarize(run.range, file.firstPulseId, file.lastPulseId, file.rows);
-      // The per-channel counts are read back from the file: not after a file error.
-      const present = run.error === null && file.rowsWithValue !== undefined ? file.rowsWithValue() : null;
+      const present = run.error === null ? this.rowsWithValue(file) : null;
       summary = consistencySummary(base, run.range, file.pulseIds?.() ?? null, present);
       if (run.error === null) file.setAttributes({ ...summaryAttributes(summary, run.source.gap, run.endReason ?? ''), ...consistencyAttributes(summary) });
     } catch (e) {
@@ -619,9 +616,19 @@ export class Acquisition implements AcquisitionControl {
     }
   }
 
-  /** The progress at the end of a run: its fraction, and its mean rates instead of recent ones. */
+  /** Per-channel counts for the summary; a failure to get them does not fail the acquisition. */
+  private rowsWithValue(file: OutputFile): Record<string, number> | null {
+    try {
+      return file.rowsWithValue?.() ?? null;
+    } catch (e) {
+      this.opts.log.warn({ err: errorMessage(e), output_file: file.path }, 'rows with a value per channel not known: left out of the summary');
+      return null;
+    }
+  }
+
+  /** The progress at the end of a run: its fraction, and its mean rates since the first message instead of recent ones. */
   private finalProgress(run: Run): Progress {
-    const seconds = (this.now() - run.startedMs) / 1000;
+    const seconds = run.firstReceivedMs === null ? 0 : (this.now() - run.firstReceivedMs) / 1000;
     const mean = (n: number): number | null => (seconds > 0 ? n / seconds : null);
     const p = this.progressReport(run, mean(this.counters.written), mean(this.counters.received), null);
     return p.fraction === 1 ? p : { ...p, eta_s: null };

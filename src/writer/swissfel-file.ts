@@ -296,13 +296,20 @@ export class SwissFelFile {
   }
 
   /**
-   * Rows with a value (is_data_present 1) per channel, as the file holds them: flushes, then
-   * reads each channel's is_data_present back (one byte per row).
+   * Rows with a value (is_data_present 1) per channel, as the file holds them: counted while
+   * recording; a channel whose rows were cut (late stop, a failed message) is read back from
+   * its is_data_present after a flush.
    */
   rowsWithValue(): Record<string, number> {
-    this.flush();
     const out: Record<string, number> = {};
-    for (const name of this.channels.keys()) {
+    let flushed = false;
+    for (const [name, ch] of this.channels) {
+      if (ch.valueRowsKnown) {
+        out[name] = ch.valueRows;
+        continue;
+      }
+      if (!flushed) this.flush();
+      flushed = true;
       const d = this.file.read(isDataPresentPath(name));
       const flags = Buffer.isBuffer(d.data) ? d.data : null;
       let n = 0;
@@ -453,6 +460,7 @@ export class SwissFelFile {
         if (col !== null && col.pushValueOf(msg, i)) {
           ch.pulseId.pushInt64(pid);
           ch.present.pushU8(1);
+          ch.valueRows++;
           return null;
         }
       }
@@ -470,6 +478,7 @@ export class SwissFelFile {
       if (ch.data!.append(msg, i)) {
         ch.pulseId.pushInt64(pid);
         ch.present.pushU8(1);
+        ch.valueRows++;
       } else {
         ch.pulseId.pushInt64(pid);
         ch.present.pushU8(0);

@@ -37,6 +37,7 @@ interface Statistics {
   last_pulse_id: number;
   messages_written: number;
   progress: Progress;
+  flushes: { count: number; total_seconds: number; last_seconds: number | null };
   missing_pulse_ids: number;
   summary: {
     rowsWritten: number;
@@ -109,6 +110,8 @@ test('progress: null before the start, then 0 → 1 over a 300-pulse range sent 
   assert.equal(end.s.progress.eta_s, 0);
   assert.equal(end.s.messages_written, 300);
   assert.ok(end.s.progress.rows_per_s! > 30 && end.s.progress.rows_per_s! < 300, `mean rows/s of the run: ${end.s.progress.rows_per_s}`);
+  // 3 s of writing with the default 1-s flush interval: the periodic flushes were timed.
+  assert.ok(end.s.flushes.count >= 2 && end.s.flushes.total_seconds > 0 && end.s.flushes.last_seconds! > 0, JSON.stringify(end.s.flushes));
   assert.equal((await w.call('GET', '/stop')).state, 'ok');
   assert.equal(await w.proc.exited, 0);
 });

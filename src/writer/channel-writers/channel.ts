@@ -32,6 +32,10 @@ export class Channel {
   /** Earlier incarnations (data(k)), kept open so that truncateAfter can shorten them. */
   readonly retired: DataWriter[] = [];
   private readonly usedK = new Set<number>();
+  /** Rows recorded with a value (is_data_present 1), counted as they are recorded ... */
+  valueRows = 0;
+  /** ... and exact until rows are cut (setRows below the current count): then read them back. */
+  valueRowsKnown = true;
 
   /**
    * Creates the group, pulse_id and is_data_present. `earlierPulseIds` are the pulse ids of the
@@ -145,6 +149,7 @@ export class Channel {
    * throws the first failure. Dropping rows that are still buffered costs no HDF5 call.
    */
   setRows(rows: number): void {
+    if (rows < this.rows) this.valueRowsKnown = false;
     const data = this.data;
     const steps = [() => data?.setRows(rows), () => this.pulseId.setRows(rows), () => this.present.setRows(rows)];
     for (const r of this.retired) steps.push(() => (r.rows > rows ? r.setRows(rows) : undefined));

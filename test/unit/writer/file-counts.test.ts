@@ -21,12 +21,13 @@ test('rowsWithValue and pulseIds follow the rows the file keeps; flushTimes coun
     );
   }
   assert.deepEqual([...f.pulseIds()], [1, 2, 4, 5, 6, 7]);
-  assert.deepEqual(f.rowsWithValue(), { A: 6, ODD: 3, LATE: 4 });
+  assert.deepEqual(f.rowsWithValue(), { A: 6, ODD: 3, LATE: 4 }, 'counted while recording');
+  f.flush();
   const flushes = f.flushTimes();
   assert.ok(flushes.count >= 1 && flushes.lastSeconds !== null && flushes.totalSeconds >= flushes.lastSeconds);
   assert.equal(f.truncateAfter(5), 2, 'a late stop at 5 cuts 6 and 7');
   assert.deepEqual([...f.pulseIds()], [1, 2, 4, 5]);
-  assert.deepEqual(f.rowsWithValue(), { A: 4, ODD: 2, LATE: 2 });
+  assert.deepEqual(f.rowsWithValue(), { A: 4, ODD: 2, LATE: 2 }, 'read back after the cut');
   f.close();
   const present = await h5py<Record<string, number>>(path, 'f = h5py.File(path, "r")\nresult = {k: int(f["/data"][k]["is_data_present"][:].sum()) for k in f["/data"].keys()}');
   assert.deepEqual(present, { A: 4, ODD: 2, LATE: 2 });
