@@ -2,7 +2,10 @@
 // and against a test server that answers as the real dispatcher (or a broken one) would.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { SimDispatcher } from '../../src/sim/index.js';
+import { DEBIAN_PYTHON } from '../helpers/h5py.js';
 import { freePort } from '../helpers/net.js';
 import { runProgram, startProgram, stopAllPrograms } from '../helpers/process.js';
 import { FakeDispatcher, json, REAL_LIVE_REPLY } from './fake-dispatcher.js';
@@ -53,6 +56,23 @@ test('embedded dispatcher: --all prints type, shape, modulo, offset, source and 
   // Aligned: every column starts at the same place on each line.
   assert.equal(out[0]!.indexOf('float64'), out[1]!.indexOf('uint16'));
   assert.equal(out[0]!.indexOf('S10BC01-DBPM410 '), out[1]!.indexOf('SLG-LCAM-C041 '));
+});
+
+test('embedded dispatcher: a Python client reading /channels/live as bs avail does gets every field', async () => {
+  // bsread_python's dispatcher.get_current_channels and `bs avail --all`, in a few lines: the
+  // old reply (bare strings) failed here with "string indices must be integers".
+  const program = `
+import json, sys, urllib.request
+channels = []
+for backend in json.load(urllib.request.urlopen(sys.argv[1] + "/channels/live")):
+    channels.extend(backend["channels"])
+for channel in channels:
+    if "LCAM" in channel["name"]:
+        print(f"{channel['name']:50} {channel['type']} {channel['shape']} {channel['modulo']} {channel['offset']} {channel['source']}")
+`;
+  // Asynchronous: the dispatcher answers from this process.
+  const { stdout: out } = await promisify(execFile)(DEBIAN_PYTHON, ['-c', program, simUrl], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(out, `${'SLG-LCAM-C041:FPICTURE'.padEnd(50)} uint16 [1024, 1024] 1 0 SLG-LCAM-C041\n`);
 });
 
 test('a real dispatcher reply (objects, two backends): GET {base_url}/channels/live, names and --all', async () => {
