@@ -73,6 +73,35 @@ test('malformed JSON, reply without stream, stream not tcp', async () => {
   await assert.rejects(c.requestStream([{ name: 'A' }]), isDispatcherError(/not a tcp/));
 });
 
+test('liveChannels: GET {base}/channels/live without a body, checked and flattened', async () => {
+  handler = (_r, res) =>
+    res
+      .setHeader('content-type', 'application/json')
+      .end('[{"backend": "sf-databuffer", "channels": [{"name": "A", "type": "float64", "shape": [1], "modulo": 10, "offset": 0, "source": "tcp://ioc:9999"}, "B"]}]');
+  const c = new DispatcherClient(base);
+  const live = await c.liveChannels();
+  assert.deepEqual(
+    live.map((l) => [l.name, l.type, l.modulo, l.source]),
+    [
+      ['A', 'float64', 10, 'tcp://ioc:9999'],
+      ['B', undefined, undefined, undefined],
+    ],
+  );
+  const get = seen.at(-1)!;
+  assert.equal(get.method, 'GET');
+  assert.equal(get.url, '/sf-databuffer/channels/live');
+  assert.equal(get.body, '');
+  handler = (_r, res) => res.setHeader('content-type', 'text/html; charset=utf-8').end('<html>\n  <body>Sign in</body>\n</html>');
+  await assert.rejects(c.liveChannels(), isDispatcherError(/GET .*\/sf-databuffer\/channels\/live replied with something that is not JSON \(text\/html\): <html> <body>Sign in/));
+  handler = (_r, res) => {
+    res.statusCode = 503;
+    res.end('');
+  };
+  await assert.rejects(c.liveChannels(), isDispatcherError(/HTTP 503: \(empty body\)/));
+  handler = (_r, res) => res.end('{"channels": []}');
+  await assert.rejects(c.liveChannels(), isDispatcherError(/not a list of backends/));
+});
+
 test('connection refused and timeout', async () => {
   const dead = await freePort();
   await assert.rejects(new DispatcherClient(`http://127.0.0.1:${dead}`).requestStream([{ name: 'A' }]), isDispatcherError(/failed: .*ECONNREFUSED/));
