@@ -55,15 +55,15 @@ export function registerAvail(program: Command): void {
   program
     .command('avail')
     .description("list the dispatcher's live channels whose name matches PATTERN (a regular expression, found anywhere in the name)")
-    .argument('[pattern]', 'regular expression; a leading (?i) ignores case', '')
+    .argument('[pattern]', 'regular expression; a leading (?i) ignores case (default: every channel)')
     .option('--all', 'also print type, shape, modulo, offset, source and backend', false)
     .option('--base_url <url>', `dispatcher API base URL (default: $${DISPATCHER_URL_ENV}, else ${DEFAULT_DISPATCHER_URL})`)
-    .action(async (pattern: string, opts: AvailOptions) => {
-      const re = compilePattern(pattern);
+    .action(async (pattern: string | undefined, opts: AvailOptions) => {
+      const re = compilePattern(pattern ?? '');
       const client = new DispatcherClient(resolveDispatcherUrl(opts.base_url));
       const channels = await client.liveChannels();
       const lines = opts.all ? availableTable(channels, re) : availableNames(channels, re);
       if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n');
-      else process.stderr.write(`bsread avail: none of the ${channels.length} live channels at ${client.baseUrl} matches "${pattern}"\n`);
+      else process.stderr.write(`bsread avail: none of the ${channels.length} live channels at ${client.baseUrl} matches "${pattern ?? ''}"\n`);
     });
 }

@@ -20,11 +20,12 @@ interface ReceiveOptions extends SourceOptions {
 
 export function registerReceive(program: Command): void {
   const cmd = program.command('receive');
-  for (const o of sourceOptions()) cmd.addOption(o);
   cmd
     .description('print every message of a source (-s), or of a dispatcher stream of the named channels')
     .argument('[channels...]', 'without -s: the channels to request from the dispatcher; with -s: the channels to print (default all)')
-    .option('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999')
+    .option('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999');
+  for (const o of sourceOptions()) cmd.addOption(o);
+  cmd
     .option('-n, --count <n>', 'exit 0 after this many messages', integerOption('--count', 1))
     .option('--json', "one JSON object per line per message (the test fixtures' value format)", false)
     .option('--timeout <seconds>', 'exit 1 when no message arrives for this long', numberOption('--timeout', 0.001))
