@@ -7,4 +7,3 @@ test('heap growth: set unless the node command line or NODE_OPTIONS already sets
   assert.equal(letHeapGrowForBuffers(undefined, { NODE_OPTIONS: '--max-old-space-size=100 --heap_growing_percent=50' }, []), null);
   assert.equal(letHeapGrowForBuffers(undefined, {}, []), HEAP_GROWING_PERCENT);
 });
-
