@@ -62,6 +62,13 @@ export function renderMetrics(s: BufferStatus): string {
       Object.entries(a.missing_channel_values).map(([k, v]) => [{ channel: k }, v]),
     );
   }
+  const d = s.dispatcher;
+  if (d !== null) {
+    metric('bsread_buffer_dispatcher_connected', 'gauge', 'The dispatcher stream is connected (1) or being requested again (0)', [[{}, d.state === 'connected' ? 1 : 0]]);
+    metric('bsread_buffer_dispatcher_requests_total', 'counter', 'POST /stream requests sent to the dispatcher', [[{}, d.requests]]);
+    metric('bsread_buffer_dispatcher_failed_requests_total', 'counter', 'Dispatcher stream requests that failed', [[{}, d.failed_requests]]);
+    metric('bsread_buffer_dispatcher_re_requests_total', 'counter', 'Times the dispatcher stream ended and was requested again', [[{}, d.re_requests]]);
+  }
   const j = s.jetstream;
   if (j !== null) {
     const b = (v: boolean): number => (v ? 1 : 0);

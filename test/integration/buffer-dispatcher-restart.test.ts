@@ -116,8 +116,11 @@ test('a stream deleted at the dispatcher is requested again; the analyzer counts
   assert.ok(missing <= Math.ceil((Date.now() - deletedAt) / 10) + 10, `${missing} pulse ids missing is more than the time away`);
   assert.equal(again.analyzer.stream_re_requests, 1);
 
-  // /metrics still renders; the status page shows the dispatcher section's data from /status.
-  assert.equal((await fetch(`http://127.0.0.1:${buf.statusPort}/metrics`)).status, 200);
+  // /metrics has the dispatcher series, in step with /status.
+  const metrics = await (await fetch(`http://127.0.0.1:${buf.statusPort}/metrics`)).text();
+  assert.match(metrics, /^bsread_buffer_dispatcher_re_requests_total 1$/m);
+  assert.match(metrics, /^bsread_buffer_dispatcher_requests_total 2$/m);
+  assert.match(metrics, /^bsread_buffer_dispatcher_connected 1$/m);
 
   assert.equal(await buf.stop(), 0);
   assert.deepEqual(d.listStreams(), [], 'SIGTERM deleted the stream requested last');
