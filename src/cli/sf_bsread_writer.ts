@@ -174,7 +174,8 @@ const program = new Command('sf_bsread_writer')
     `
 REST (on --rest_host:rest_port): GET /status, POST /parameters, GET /statistics,
 PUT /start_pulse_id/<id>, PUT /stop_pulse_id/<id>, PUT /start_now [{"output_file": P}],
-PUT /stop_now, GET /stop, GET /kill, GET /openapi.json. Replies {"state":"ok"|"error","status":...}.`,
+PUT /stop_now, GET /stop, GET /kill, GET /openapi.json. Replies {"state":"ok"|"error","status":...}.
+For people and monitoring: GET / (a status page for a browser), GET /metrics (Prometheus text).`,
   )
   .action(async (streamAddress: string, outputFile: string, userId: number, restPort: number, o: WriterCliOptions) => {
     await runWriter(streamAddress, outputFile, userId, restPort, o);
