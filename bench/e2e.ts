@@ -142,6 +142,16 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** Resident memory of a process in MiB, NaN once it has exited. */
+export function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? NaN : Number(m[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
 export interface BufferStatusLite {
   input: { received: number; buffered: number; malformed: Record<string, number> };
   buffer: { newest_pulse_id: number | null; depth: number };
@@ -324,9 +334,13 @@ async function runScenario(opts: BenchOptions, sc: Scenario): Promise<BenchRow[]
     let last = first;
     let produced: typeof first | null = null;
     let polling = false;
+    // The writer's resident memory while the range is produced (flat: no growth per message).
+    const rss: { t: bigint; mib: number }[] = [];
     const timer = setInterval(() => {
       const x = sample();
       if (!Number.isNaN(x.writer)) last = x;
+      const mib = rssMiB(w.child.pid);
+      if (produced === null && Number.isFinite(mib)) rss.push({ t: x.t, mib });
       if (produced !== null || polling) return;
       polling = true;
       bufferStatus(statusPort)
@@ -365,6 +379,12 @@ async function runScenario(opts: BenchOptions, sc: Scenario): Promise<BenchRow[]
     // likely cause; it may include messages after the range (dropped while the writer caught up).
     const lost = check.lost;
     const sum = cpu.buffer + cpu.writer;
+    // RSS growth from a quarter of the range (datasets created, batches at their size) to its end.
+    const quarter = first.t + (end.t - first.t) / 4n;
+    const fromQuarter = rss.filter((r) => r.t >= quarter);
+    const rssStart = fromQuarter[0]?.mib ?? NaN;
+    const rssEnd = fromQuarter[fromQuarter.length - 1]?.mib ?? NaN;
+    const rssPeak = Math.max(...fromQuarter.map((r) => r.mib));
     return [
       {
         measure: `${what}: rows written (${lost} lost; buffer dropped ${dropped} for the writer; writer done ${lagS.toFixed(0)} s after the range)`,
@@ -383,6 +403,15 @@ async function runScenario(opts: BenchOptions, sc: Scenario): Promise<BenchRow[]
         unit: '% of a core',
         goal: 'buffer + writer < 1 core',
         met: sum < 100,
+      },
+      {
+        measure: `${what}: writer RSS from a quarter of the range to its end: ${rssStart.toFixed(0)} → ${rssEnd.toFixed(0)} MiB (peak ${rssPeak.toFixed(0)})`,
+        ours: rssEnd - rssStart,
+        baseline: 64,
+        baselineName: '64 MiB of growth',
+        unit: 'MiB',
+        goal: 'flat: < 64 MiB growth',
+        met: Number.isFinite(rssEnd - rssStart) && rssEnd - rssStart < 64,
       },
     ];
   } finally {
