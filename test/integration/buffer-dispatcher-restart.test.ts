@@ -14,6 +14,7 @@ import { freePort } from '../helpers/net.js';
 import { stopAllPrograms } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
 import { startBuffer } from '../unit/buffer/helpers.js';
+import type { DispatcherStreamStatus } from '../../src/buffer/dispatcher-stream.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'buffer-dispatcher-restart-'));
 const closers: (() => Promise<void>)[] = [];
@@ -26,18 +27,7 @@ after(async () => {
 /** 100 Hz scalar channels of the embedded dispatcher's catalogue (no camera). */
 const CHANNELS = ['SARFE10-PBPG050:HAMP-INTENSITY-CAL', 'SINEG01-DBPM340:X1', 'SINEG01-DBPM340:Q1'];
 
-interface DispatcherState {
-  url: string;
-  stream: string;
-  state: 'connected' | 'requesting' | 'waiting';
-  since: string;
-  requests: number;
-  failed_requests: number;
-  re_requests: number;
-  last_loss: string | null;
-  last_error: string | null;
-  next_request_s: number | null;
-}
+type DispatcherState = DispatcherStreamStatus;
 
 interface Status {
   input: { address: string; received: number };

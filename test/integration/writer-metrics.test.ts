@@ -9,6 +9,7 @@ import type { StreamSender } from '../helpers/stream-sender.js';
 import { stopAllPrograms } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
 import { nowStamp, rest, sender, startWriter, testMessage, type Writer } from './writer-helpers.js';
+import type { WriterStatistics } from '../../src/writer/acquisition.js';
 
 const senders: StreamSender[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'writer-metrics-'));
@@ -71,20 +72,8 @@ function value(samples: PromSample[], name: string, labels: Record<string, strin
   return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length)?.value;
 }
 
-interface Statistics {
-  messages_received: number;
-  messages_written: number;
-  discarded_before_start: number;
-  discarded_after_stop: number;
-  discarded_repeated: number;
-  control_messages: number;
-  malformed: Record<string, number>;
-  missing_pulse_ids: number;
-  last_pulse_id: number;
-  stop_pulse_id: number | null;
-  progress: { fraction: number | null; rows_per_s: number | null; eta_s: number | null; received_per_s: number | null };
-  flushes: { count: number; total_seconds: number; last_seconds: number | null };
-}
+/** /statistics as the writer declares it (the JSON of WriterStatistics). */
+type Statistics = WriterStatistics;
 
 test('/metrics is Prometheus text; state, counts by reason and kind, progress, rates and flushes match /statistics', async () => {
   const src = await sender();
