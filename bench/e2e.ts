@@ -19,7 +19,7 @@
 //
 // The process helpers here (startChild, stopChildren, cpuSeconds, ...) are shared with bench/ramp.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,8 @@ export const PARAMETERS = {
 // One implementation of each, shared with the demo and the tests.
 export { freePort } from '../src/demo/ports.js';
 export { sleep, timeoutAfter, waitFor } from '../src/demo/wait.js';
+export { cpuSeconds } from '../src/demo/process-stats.js';
+import { cpuSeconds, rssKiB } from '../src/demo/process-stats.js';
 import { freePort } from '../src/demo/ports.js';
 import { sleep, timeoutAfter, waitFor } from '../src/demo/wait.js';
 
@@ -132,25 +134,6 @@ export async function stopChildren(): Promise<void> {
 }
 
 /** CPU time (user + system) of a running process in seconds, NaN once it is gone. */
-export function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
-  } catch {
-    return NaN;
-  }
-}
-
-/** Resident memory of a process in MiB, NaN once it has exited. */
-export function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? NaN : Number(m[1]) / 1024;
-  } catch {
-    return NaN;
-  }
-}
 
 export interface BufferStatusLite {
   input: { received: number; buffered: number; malformed: Record<string, number> };
@@ -339,7 +322,7 @@ async function runScenario(opts: BenchOptions, sc: Scenario): Promise<BenchRow[]
     const timer = setInterval(() => {
       const x = sample();
       if (!Number.isNaN(x.writer)) last = x;
-      const mib = rssMiB(w.child.pid);
+      const mib = rssKiB(w.child.pid) / 1024;
       if (produced === null && Number.isFinite(mib)) rss.push({ t: x.t, mib });
       if (produced !== null || polling) return;
       polling = true;

@@ -16,10 +16,11 @@
 //   - later copies of written pulse ids (repeat layer) are counted and change no row.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { rssKiB } from '../../src/demo/process-stats.js';
 import { StreamSender } from '../helpers/stream-sender.js';
 import { h5py } from '../helpers/h5py.js';
 import { buildFrames, checkKinds, expectationOf, FUZZ_CHANNELS, fuzzPlan, type FuzzExpectation } from '../helpers/mutate.js';
@@ -42,11 +43,6 @@ after(async () => {
   await stopAllPrograms();
   rmSync(dir, { recursive: true, force: true });
 });
-
-export function rssKb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? NaN : Number(m[1]);
-}
 
 interface Stats {
   messages_received: number;
@@ -184,13 +180,13 @@ test(
         const want = toB - 1500;
         await waitFor(`writer B to keep up (${want})`, async () => (await stats(wB)).messages_received >= want, 60_000, 50);
       }
-      if (i === Math.floor(plan.length / 5)) for (const [k, pid] of Object.entries(pids)) rss[k] = { at20: rssKb(pid), end: NaN };
+      if (i === Math.floor(plan.length / 5)) for (const [k, pid] of Object.entries(pids)) rss[k] = { at20: rssKiB(pid), end: NaN };
     }
     const sentButLast = plan.length - 1;
     await waitFor('buffer took everything', async () => (await bufferStatus(statusPort)).input.received === sentButLast, 60_000, 50);
     await waitFor('writer A received everything', async () => (await stats(wA)).messages_received === sentButLast, 60_000, 50);
     await waitFor('writer B received everything', async () => (await stats(wB)).messages_received === toB, 60_000, 50);
-    for (const [k, pid] of Object.entries(pids)) rss[k]!.end = rssKb(pid);
+    for (const [k, pid] of Object.entries(pids)) rss[k]!.end = rssKiB(pid);
     const seconds = (Date.now() - started) / 1000;
 
     const bs = (await bufferStatus(statusPort)) as unknown as { input: { malformed: Record<string, number>; not_data: number; received: number } };

@@ -3,12 +3,13 @@
 // a connected writer, a replay consumer that never reads while 1 MB messages arrive at 100 Hz,
 // and setuid/setgid before the output folder is touched (root only).
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { encodeMessage, prepareDataHeader, resolveChannelDef } from '../../src/bsread/index.js';
 import { openReplay, probeReplayService, type ReplaySession } from '../../src/replay/index.js';
+import { rssKiB } from '../../src/demo/process-stats.js';
 import { StreamSender } from '../helpers/stream-sender.js';
 import { h5py } from '../helpers/h5py.js';
 import { freePort } from '../helpers/net.js';
@@ -256,7 +257,7 @@ test('a replay consumer that never reads, 1 MB messages at 100 Hz: buffer RSS bo
   sessions.push(session);
   // ... and never calls session.receiver.receive().
 
-  const rssKb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${buffer.child.pid}/status`, 'utf8'))![1]);
+  const rssKb = (): number => rssKiB(buffer.child.pid!);
   const samples: { rss: number; received: number; sent: number; at: number; dropped: number }[] = [];
   for (let i = 0; i < 6; i++) {
     await sleep(1000);

@@ -4,9 +4,10 @@
 // Pass: every file holds exactly its range (no missing pulse, consecutive pulse ids, the
 // summary attributes say 0 missing), the buffer dropped nothing for the writers, RSS flat.
 // Prints one JSON line per range and a final summary; exit 0 on pass, 1 on failure.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuSeconds, rssKiB } from '../../src/demo/process-stats.js';
 import { h5py } from '../helpers/h5py.js';
 import { freePort } from '../helpers/net.js';
 import { startProgram, stopAllPrograms } from '../helpers/process.js';
@@ -22,26 +23,6 @@ const MINUTES = Number(arg('minutes', '30'));
 const RANGE_S = Number(arg('range_s', '30'));
 const KEEP = process.argv.includes('--keep');
 const dir = mkdtempSync(join(arg('dir', tmpdir()), 'soak-'));
-
-function rssKb(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? NaN : Number(m[1]);
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU time (user + system) of a process so far, in seconds. */
-function cpuS(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 interface FileCheck {
   rows: number;
@@ -75,7 +56,7 @@ async function main(): Promise<number> {
   const buffer = await startBuffer([`tcp://127.0.0.1:${simPort}`, '-o', String(out), '-b', '1000', '--buffer_bytes', '2G', '--status_port', String(statusPort), '--analyzer']);
   const first = await waitFor('the buffer receives', async () => (await bufferStatus(statusPort)).buffer.newest_pulse_id, 30_000, 100);
   const t0 = Date.now();
-  const rss = { sim: { start: rssKb(sim.child.pid!), end: NaN }, buffer: { start: NaN, end: NaN }, writers: [] as { start: number; end: number }[] };
+  const rss = { sim: { start: rssKiB(sim.child.pid!), end: NaN }, buffer: { start: NaN, end: NaN }, writers: [] as { start: number; end: number }[] };
   const failures: string[] = [];
   const perRange = Math.round(RANGE_S * 100);
   let start = first + 200;
@@ -99,23 +80,23 @@ async function main(): Promise<number> {
     nextWriter = prepare(stop + 1, ranges + 1);
     const pid = w.proc.child.pid!;
     await new Promise((res) => setTimeout(res, 3000));
-    const wStart = rssKb(pid);
+    const wStart = rssKiB(pid);
     // After range 0 the ring (-b 1000, 10 s at 100 Hz) is full: its size from then on is the steady state.
-    if (ranges === 1) rss.buffer.start = rssKb(buffer.child.pid!);
+    if (ranges === 1) rss.buffer.start = rssKiB(buffer.child.pid!);
     let wEnd = wStart;
-    const cpu0 = { w: cpuS(pid), b: cpuS(buffer.child.pid!), s: cpuS(sim.child.pid!), t: Date.now() };
+    const cpu0 = { w: cpuSeconds(pid), b: cpuSeconds(buffer.child.pid!), s: cpuSeconds(sim.child.pid!), t: Date.now() };
     let wCpu = cpu0.w;
     const sampler = setInterval(() => {
-      const v = rssKb(pid);
+      const v = rssKiB(pid);
       if (!Number.isNaN(v)) wEnd = v;
-      const c = cpuS(pid);
+      const c = cpuSeconds(pid);
       if (!Number.isNaN(c)) wCpu = c;
     }, 1000);
     const code = await Promise.race([w.proc.exited, new Promise<string>((res) => setTimeout(() => res('timeout'), RANGE_S * 1000 + 60_000))]);
     clearInterval(sampler);
     const wall = (Date.now() - cpu0.t) / 1000;
     const cpuPct = (a: number, b: number): number => Math.round(((b - a) / wall) * 1000) / 10;
-    const cpu = { writer: cpuPct(cpu0.w, wCpu), buffer: cpuPct(cpu0.b, cpuS(buffer.child.pid!)), sim: cpuPct(cpu0.s, cpuS(sim.child.pid!)) };
+    const cpu = { writer: cpuPct(cpu0.w, wCpu), buffer: cpuPct(cpu0.b, cpuSeconds(buffer.child.pid!)), sim: cpuPct(cpu0.s, cpuSeconds(sim.child.pid!)) };
     if (code !== 0) failures.push(`range ${ranges}: writer ended with ${code}: ${w.proc.stderr().slice(-1000)}`);
     rss.writers.push({ start: wStart, end: wEnd });
     const f = await h5py<FileCheck>(
@@ -152,7 +133,7 @@ result = {"rows": int(len(p)), "first": int(p[0]) if len(p) else -1, "last": int
         ok,
         rows: f.rows,
         writer_rss_kb: { start: wStart, end: wEnd },
-        buffer_rss_kb: rssKb(buffer.child.pid!),
+        buffer_rss_kb: rssKiB(buffer.child.pid!),
         buffer_dropped: bs.replay.dropped,
         source_missing_pulses: bs.analyzer?.missing_pulses ?? null,
         cpu_pct: cpu,
@@ -168,8 +149,8 @@ result = {"rows": int(len(p)), "first": int(p[0]) if len(p) else -1, "last": int
   await pending.w.proc.stop('SIGTERM');
   rmSync(pending.path, { force: true });
   const bs = await bufferStatus(statusPort);
-  rss.sim.end = rssKb(sim.child.pid!);
-  rss.buffer.end = rssKb(buffer.child.pid!);
+  rss.sim.end = rssKiB(sim.child.pid!);
+  rss.buffer.end = rssKiB(buffer.child.pid!);
   if (bs.replay.dropped !== 0) failures.push(`buffer dropped ${bs.replay.dropped} messages for consumers`);
   const summary = {
     minutes: Math.round(((Date.now() - t0) / 60_000) * 10) / 10,
