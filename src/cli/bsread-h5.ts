@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { BsreadMessage, BsreadReceiver, type DataHeader, type MessageFrames } from '../bsread/index.js';
 import { DropCounter } from '../drop-counter.js';
-import { errorMessage, type MalformedKind } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { createLogger, LOG_LEVEL_NAMES, type Logger, type LogLevelName } from '../log.js';
 import { StreamReceiver } from '../transport/index.js';
 import { summaryAttributes } from '../writer/acquisition.js';
@@ -17,7 +17,7 @@ import { OPEN_RANGE, summarize } from '../writer/range.js';
 import { SwissFelFile, type BitshuffleStorage } from '../writer/swissfel-file.js';
 import { choiceOption, integerOption, UsageError } from './option-parsers.js';
 import { untilSignal } from './run-cli.js';
-import { openSource, sourceOptions, type OpenedSource, type SourceOptions } from './stream-source.js';
+import { openCounting, openSource, sourceOptions, type OpenedSource, type SourceOptions, type ToolDrops } from './stream-source.js';
 
 interface H5Options extends SourceOptions {
   n_messages?: number;
@@ -175,7 +175,7 @@ async function writeH5(path: string, channels: readonly string[], opts: H5Option
   }
   const filter = source.only.size > 0 ? new ChannelFilter(source.only) : null;
   const decoder = new BsreadReceiver();
-  const drops = new DropCounter<MalformedKind | 'not_data'>(log, 'message');
+  const drops: ToolDrops = new DropCounter(log, 'message');
   const limit = opts.n_messages ?? Infinity;
   let error: string | null = null;
   let channelErrors = 0;
@@ -196,16 +196,9 @@ async function writeH5(path: string, channels: readonly string[], opts: H5Option
         file.flushIfDue();
         continue;
       }
-      const r = decoder.tryOpen(frames);
-      if (r.status === 'not_data') {
-        drops.add('not_data', `htype ${r.htype}`);
-        continue;
-      }
-      if (r.status === 'malformed') {
-        drops.add(r.error.kind, r.error.message);
-        continue;
-      }
-      channelErrors += file.write(filter === null ? r.message : filter.apply(r.message)).channelErrors;
+      const msg = openCounting(decoder, frames, drops);
+      if (msg === null) continue;
+      channelErrors += file.write(filter === null ? msg : filter.apply(msg)).channelErrors;
     }
   } catch (e) {
     // A file-level failure (disk full, libhdf5) or a broken socket: close what was written.

@@ -5,11 +5,10 @@ import { BsreadReceiver, formatMessageJson } from '../bsread/index.js';
 import { DropCounter } from '../drop-counter.js';
 import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { StreamReceiver } from '../transport/index.js';
-import type { MalformedKind } from '../errors.js';
 import { integerOption, numberOption } from './option-parsers.js';
 import { untilSignal } from './run-cli.js';
 import { formatMessageTable } from './message-table.js';
-import { openSource, sourceOptions, type OpenedSource, type SourceOptions } from './stream-source.js';
+import { openCounting, openSource, sourceOptions, type OpenedSource, type SourceOptions, type ToolDrops } from './stream-source.js';
 
 interface ReceiveOptions extends SourceOptions {
   count?: number;
@@ -32,7 +31,7 @@ export function registerReceive(program: Command): void {
     .addOption(new Option('--log_level <level>', 'log level').choices(LOG_LEVEL_NAMES).default('WARNING'))
     .action(async (channels: string[], opts: ReceiveOptions) => {
       const log = createLogger('bsread-receive', opts.log_level);
-      const drops = new DropCounter<MalformedKind | 'not_data'>(log, 'message');
+      const drops: ToolDrops = new DropCounter(log, 'message');
       const decoder = new BsreadReceiver();
       // Listen for Ctrl-C before asking the dispatcher, so that a stream is never left behind.
       const signal = untilSignal();
@@ -58,24 +57,17 @@ export function registerReceive(program: Command): void {
             continue;
           }
           lastMessageAt = Date.now();
-          const r = decoder.tryOpen(frames);
-          if (r.status === 'not_data') {
-            drops.add('not_data', `htype ${r.htype}`);
-            continue;
-          }
-          if (r.status === 'malformed') {
-            drops.add(r.error.kind, r.error.message);
-            continue;
-          }
+          const msg = openCounting(decoder, frames, drops);
+          if (msg === null) continue;
           if (!checkedNames && source.only.size > 0) {
             // A misspelt filter name would otherwise just print nothing for it.
             checkedNames = true;
-            const present = new Set(r.message.channels.map((c) => c.name));
+            const present = new Set(msg.channels.map((c) => c.name));
             const absent = [...source.only].filter((n) => !present.has(n));
             if (absent.length > 0) process.stderr.write(`bsread receive: warning: not in the stream: ${absent.join(', ')}\n`);
           }
           received++;
-          const text = opts.json ? formatMessageJson(r.message, source.only) : formatMessageTable(r.message, source.only) + '\n';
+          const text = opts.json ? formatMessageJson(msg, source.only) : formatMessageTable(msg, source.only) + '\n';
           process.stdout.write(text + '\n');
         }
       } finally {

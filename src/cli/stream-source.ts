@@ -1,9 +1,12 @@
-// Where `bsread receive` and `bsread stats` read from: the -s/--source address, or, without -s,
+// Where `bsread receive`, `stats` and `h5` read from: the -s/--source address, or, without -s,
 // a stream of the named channels requested from the dispatcher (POST {base_url}/stream) and
-// deleted again when the command ends (DELETE {base_url}/stream), as bsread_python's `bs` does.
+// deleted again when the command ends (DELETE {base_url}/stream), as bsread_python's `bs` does;
+// and the one way they open what arrives (control and malformed messages counted and dropped).
 import { Option } from 'commander';
 import { DEFAULT_DISPATCHER_URL, DISPATCHER_URL_ENV, DispatcherClient, resolveDispatcherUrl, type StreamType } from '../dispatcher/dispatcher-client.js';
-import { errorMessage } from '../errors.js';
+import type { BsreadMessage, BsreadReceiver, MessageFrames } from '../bsread/index.js';
+import type { DropCounter } from '../drop-counter.js';
+import { errorMessage, type MalformedKind } from '../errors.js';
 import { RECEIVE_MODES, parseStreamAddress, type ReceiveMode } from '../transport/index.js';
 import { UsageError } from './option-parsers.js';
 
@@ -63,4 +66,21 @@ export async function openSource(command: string, channels: readonly string[], o
       (e: unknown) => void process.stderr.write(`bsread ${command}: warning: the stream ${address} could not be deleted: ${errorMessage(e)}\n`),
     ));
   return { address, mode, only: new Set(), release };
+}
+
+/** What the tools count and drop instead of showing or writing: control and malformed messages. */
+export type ToolDrops = DropCounter<MalformedKind | 'not_data'>;
+
+/** The data message in `frames`, or null for a control or malformed message (counted in drops by kind). */
+export function openCounting(decoder: BsreadReceiver, frames: MessageFrames, drops: ToolDrops): BsreadMessage | null {
+  const r = decoder.tryOpen(frames);
+  if (r.status === 'not_data') {
+    drops.add('not_data', `htype ${r.htype}`);
+    return null;
+  }
+  if (r.status === 'malformed') {
+    drops.add(r.error.kind, r.error.message);
+    return null;
+  }
+  return r.message;
 }

@@ -7,12 +7,13 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { encodeMessage } from '../../src/bsread/index.js';
 import type { ChannelRequest } from '../../src/dispatcher/channels-file.js';
-import { buildProfile, loadProfileFile, nthPulseId, predictMessage, selectChannels, SimDispatcher, type SimProfile } from '../../src/sim/index.js';
+import { buildProfile, loadProfileFile, nthPulseId, predictMessage, selectChannels, type SimProfile } from '../../src/sim/index.js';
 import { StreamSender } from '../helpers/stream-sender.js';
 import { h5py } from '../helpers/h5py.js';
 import { freePort } from '../helpers/net.js';
 import { ROOT, runProgram, startProgram, stopAllPrograms } from '../helpers/process.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { withDispatcher } from '../helpers/sim-dispatcher.js';
 
 after(stopAllPrograms);
 
@@ -281,16 +282,6 @@ test('bsread h5 -s -m sub: a PUB source', async () => {
     sender.close();
   }
 });
-
-async function withDispatcher(fn: (base: string, d: SimDispatcher) => Promise<void>): Promise<void> {
-  const d = new SimDispatcher({ rate: 200 });
-  const base = await d.start({ port: 0 });
-  try {
-    await fn(base, d);
-  } finally {
-    await d.close();
-  }
-}
 
 const streamsOf = async (base: string): Promise<unknown[]> => (await (await fetch(`${base}/streams`)).json()) as unknown[];
 

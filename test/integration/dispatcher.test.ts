@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { BsreadReceiver, messageToJson, type BsreadMessage } from '../../src/bsread/index.js';
 import { StreamReceiver, type ReceiveMode } from '../../src/transport/index.js';
 import type { ChannelRequest } from '../../src/dispatcher/channels-file.js';
-import { predictMessage, selectChannels, SimDispatcher } from '../../src/sim/index.js';
+import { predictMessage, selectChannels } from '../../src/sim/index.js';
 import { freePort } from '../helpers/net.js';
 import { startProgram, stopAllPrograms } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
+import { withDispatcher } from '../helpers/sim-dispatcher.js';
 
 after(stopAllPrograms);
 
@@ -32,16 +33,6 @@ async function receiveMessages(address: string, n: number, mode: ReceiveMode): P
 async function post(base: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const r = await fetch(`${base}/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: r.status, json: (await r.json()) as Record<string, unknown> };
-}
-
-async function withDispatcher(fn: (base: string, d: SimDispatcher) => Promise<void>): Promise<void> {
-  const d = new SimDispatcher({ rate: 200 });
-  const base = await d.start({ port: 0 });
-  try {
-    await fn(base, d);
-  } finally {
-    await d.close();
-  }
 }
 
 test('POST /stream (push_pull) gives exactly the requested channels, 10 Hz channel every 10th pulse', () =>
