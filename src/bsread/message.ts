@@ -224,6 +224,19 @@ export class BsreadMessage {
     return this.list;
   }
 
+  /** The frames as one block (PackedFrameList), or null when they came as separate buffers. */
+  get packedFrames(): PackedFrameList | null {
+    return this.packed;
+  }
+
+  /**
+   * Bytes of channel i's value when its frame is the stored value as is (uncompressed,
+   * little-endian, fixed size: what copyValueBytes copies), else 0.
+   */
+  directValueBytes(i: number): number {
+    return this.directBytes[i] ?? 0;
+  }
+
   /** Frame k (a view when packed). */
   private frame(k: number): Uint8Array {
     return this.list !== null ? this.list[k]! : this.packed!.frame(k);

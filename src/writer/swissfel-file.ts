@@ -15,6 +15,7 @@ import type { BsreadMessage, ChannelEntry, DataHeader } from '../bsread/index.js
 import { BsreadError, H5Error, MalformedMessageError } from '../errors.js';
 import { H5File } from '../h5/index.js';
 import { Channel, eachThenThrow } from './channel-writers/channel.js';
+import { MAX_ROW_BYTES as BATCH_MAX_ROW_BYTES, ScalarBatch, type BatchMember } from './channel-writers/scalar-batch.js';
 import { checkOutputFolder, DEV_NULL, refuseExisting } from './output-path.js';
 import { SpaceReserve } from './space-reserve.js';
 import { checkValue } from './channel-writers/values.js';
@@ -99,6 +100,17 @@ export type WriterChannelErrorKind =
 
 /** How the channels of one data header map onto the file's channels (built once per header). */
 interface HeaderPlan {
+  /**
+   * The header's plain scalar channels, written a batch of messages at a time (ScalarBatch);
+   * null until made (at the plan's second message, once the first has set up the channels).
+   */
+  batch: ScalarBatch | null;
+  /** With a batch: the header indexes it does not cover (written channel by channel). */
+  others: number[];
+  /** Messages written with this plan (when to make the batch). */
+  messages: number;
+  /** A channel outside the batch qualifies now: make the batch again at the next check. */
+  batchStale: boolean;
   /** The channel of each header index; null: not writable (duplicate or unusable name). */
   readonly slots: (Channel | null)[];
   /** Why a slot is null. */
@@ -145,6 +157,11 @@ export class SwissFelFile {
   /** Messages to write before some batch can be due: the channels are only scanned then. */
   private untilDueCheck = 1;
   private closed = false;
+  /** The batch holding staged rows, if any: drained before anything else reads or writes rows. */
+  private staged: ScalarBatch | null = null;
+  private batchedCount = 0;
+  /** The plan of the last message written. */
+  private lastPlan: HeaderPlan | null = null;
   private flushStats: FlushTimes = { count: 0, totalSeconds: 0, lastSeconds: null };
 
   private constructor(file: H5File, opts: SwissFelFileOptions, reserve: SpaceReserve | null) {
@@ -198,6 +215,11 @@ export class SwissFelFile {
     return this.rowCount === 0 ? null : this.rowPulseIds[this.rowCount - 1]!;
   }
 
+  /** Messages whose plain scalar channels went through a ScalarBatch (the rest channel by channel). */
+  get batchedMessages(): number {
+    return this.batchedCount;
+  }
+
   /** Malformed channel values so far, by kind (MalformedKind or WriterChannelErrorKind). */
   channelErrorCounts(): Record<string, number> {
     return { ...this.errorCounts };
@@ -222,34 +244,43 @@ export class SwissFelFile {
     const pid = msg.pulseId;
     if (!this.generalWritten) this.writeGeneral();
     const plan = this.planFor(msg.header);
+    if (plan !== this.lastPlan) this.switchPlan(plan, msg);
+    this.prepareBatch(plan, msg);
     const lowSpace = this.checkSpace(msg, plan);
-    const entries = msg.header.channels;
     const slots = plan.slots;
     let errors = 0;
+    const batch = plan.batch;
+    const frames = msg.packedFrames;
+    let staged = false;
+    if (batch !== null) {
+      if (frames !== null && batch.stage(frames, pid)) {
+        staged = true;
+        this.staged = batch;
+        this.batchedCount++;
+      } else {
+        this.drainBatch(); // this message goes channel by channel, after the staged rows
+      }
+    }
     try {
-      for (let i = 0; i < slots.length; i++) {
-        const ch = slots[i]!;
-        if (ch === null) {
-          if (msg.isPresent(i)) {
-            this.count(plan.slotErrors[i]!);
-            errors++;
-          }
-          continue;
-        }
-        const problem = this.writeValue(ch, msg, i, entries[i]!, row, pid);
-        if (problem !== null) {
-          this.count(problem);
-          errors++;
-        }
+      if (staged) {
+        for (const i of plan.others) errors += this.writeSlot(plan, msg, i, row, pid);
+      } else {
+        for (let i = 0; i < slots.length; i++) errors += this.writeSlot(plan, msg, i, row, pid);
       }
       for (const ch of plan.absent) ch.recordMissing(pid);
     } catch (e) {
+      try {
+        this.drainBatch();
+      } catch {
+        // rows a dataset refused stay buffered in their columns: counted by setRows below
+      }
       // Leave every channel at `row` rows: what this message recorded is only in memory.
       for (const ch of this.channels.values()) if (ch.rows > row) ch.setRows(row);
       throw e;
     }
     this.pushRowPulseId(pid);
     this.rowCount = row + 1;
+    if (staged && batch!.full) this.drainBatch();
     // The row is complete in memory; now the I/O (which may throw and is retried later).
     if (lowSpace) this.flush();
     else {
@@ -273,7 +304,7 @@ export class SwissFelFile {
     this.checkOpen();
     this.lastFlushMs = Date.now(); // also on failure: no retry storm on every message
     const started = performance.now();
-    const steps: (() => void)[] = [];
+    const steps: (() => void)[] = [() => this.drainBatch()];
     for (const ch of this.channels.values()) steps.push(() => ch.flush());
     steps.push(() => this.file.flush());
     try {
@@ -301,6 +332,7 @@ export class SwissFelFile {
    * its is_data_present after a flush.
    */
   rowsWithValue(): Record<string, number> {
+    this.drainBatch();
     const out: Record<string, number> = {};
     let flushed = false;
     for (const [name, ch] of this.channels) {
@@ -355,6 +387,7 @@ export class SwissFelFile {
    */
   truncateAfter(lastPulseId: number): number {
     this.checkOpen();
+    this.drainBatch();
     let n = this.rowCount;
     while (n > 0 && this.rowPulseIds[n - 1]! > lastPulseId) n--;
     const dropped = this.rowCount - n;
@@ -392,7 +425,7 @@ export class SwissFelFile {
     this.closed = true;
     this.reserve?.release();
     const rows = this.rowCount;
-    const steps: (() => void)[] = [];
+    const steps: (() => void)[] = [() => this.drainBatch()];
     for (const ch of this.channels.values()) {
       steps.push(
         () => ch.flush(),
@@ -444,6 +477,68 @@ export class SwissFelFile {
     for (const k of GENERAL_KEYS) this.file.writeScalarString(generalPath(k), values[k]);
     this.file.group(DATA_GROUP);
     this.generalWritten = true;
+  }
+
+  /** Records header slot i of msg (writeValue, or the slot's error); returns the errors counted (0 or 1). */
+  private writeSlot(plan: HeaderPlan, msg: BsreadMessage, i: number, row: number, pid: number): number {
+    const ch = plan.slots[i]!;
+    if (ch === null) {
+      if (!msg.isPresent(i)) return 0;
+      this.count(plan.slotErrors[i]!);
+      return 1;
+    }
+    const entry = msg.header.channels[i]!;
+    const problem = this.writeValue(ch, msg, i, entry, row, pid);
+    if (!plan.batchStale && plan.messages >= 2 && !(plan.batch?.has(i) ?? false) && batchable(ch, entry, msg, i)) plan.batchStale = true;
+    if (problem === null) return 0;
+    this.count(problem);
+    return 1;
+  }
+
+  /**
+   * Another header than the last message's: the staged rows go to the file first, and a batch
+   * made for this header earlier is dropped when a channel's definition changed meanwhile
+   * (made again at the next message).
+   */
+  private switchPlan(plan: HeaderPlan, msg: BsreadMessage): void {
+    this.drainBatch();
+    this.lastPlan = plan;
+    if (plan.batch !== null && !plan.batch.stillValid(msg.header.channels)) {
+      plan.batch = null;
+      plan.others = [];
+      plan.messages = 0; // this message goes channel by channel; the next one makes the batch
+    }
+  }
+
+  /** Appends the staged rows of the batch in use, if any (ScalarBatch.drain). */
+  private drainBatch(): void {
+    const b = this.staged;
+    if (b === null) return;
+    this.staged = null;
+    b.drain();
+  }
+
+  /**
+   * Makes the plan's batch at its second message (the first has created the channels' `data`),
+   * and again when a channel outside it has come to qualify (checked every BATCH_RECHECK
+   * messages, so that channels trickling in do not remake it each time).
+   */
+  private prepareBatch(plan: HeaderPlan, msg: BsreadMessage): void {
+    plan.messages++;
+    const due = plan.batch === null ? plan.messages === 2 : plan.batchStale && plan.messages % BATCH_RECHECK === 0;
+    if (!due) return;
+    if (this.staged === plan.batch) this.drainBatch();
+    plan.batchStale = false;
+    const members: BatchMember[] = [];
+    const others: number[] = [];
+    const entries = msg.header.channels;
+    for (let i = 0; i < plan.slots.length; i++) {
+      const ch = plan.slots[i]!;
+      if (ch !== null && batchable(ch, entries[i]!, msg, i)) members.push({ channel: ch, column: ch.directColumn!, index: i });
+      else others.push(i);
+    }
+    plan.batch = members.length > 0 ? new ScalarBatch(members) : null;
+    plan.others = others;
   }
 
   /**
@@ -566,10 +661,24 @@ export class SwissFelFile {
       if (slots[i] !== null && e.invalid === undefined && definitionProblem(e, this.kindOptions) === null) rowBound += rowBytesBound(e);
     }
     rowBound += 9 * absent.length;
-    const plan: HeaderPlan = { slots, slotErrors, absent, version: this.channelVersion, rowBytesBound: rowBound };
+    const plan: HeaderPlan = { slots, slotErrors, absent, version: this.channelVersion, rowBytesBound: rowBound, batch: null, others: [], messages: 0, batchStale: false };
     this.plans.set(header, plan);
     return plan;
   }
+}
+
+/** How often (messages) a plan checks whether its batch should be made again. */
+const BATCH_RECHECK = 100;
+
+/**
+ * Whether the channel's value can be batched: its `data` is a numeric column of the header
+ * entry's definition whose rows are the value frame's bytes as is, and small.
+ */
+function batchable(ch: Channel, entry: ChannelEntry, msg: BsreadMessage, i: number): boolean {
+  const col = ch.directColumn;
+  if (col === null || ch.lastEntry !== entry) return false;
+  const n = msg.directValueBytes(i);
+  return n === col.rowBytes && n <= BATCH_MAX_ROW_BYTES;
 }
 
 /** Opens the output: an in-memory file for /dev/null, else a new file with clear errors. */

@@ -84,6 +84,35 @@ export class NumericColumn {
     return true;
   }
 
+  /**
+   * Appends `n` rows (n × rowBytes bytes) after the buffered ones, straight to the dataset. When
+   * the dataset refuses them they are buffered instead (retried by the next flush) and the
+   * failure is thrown: no row is lost or reordered either way.
+   */
+  appendRows(bytes: Uint8Array, n: number): void {
+    if (n === 0) return;
+    try {
+      this.flush();
+      this.written = this.ds.append(bytes, n);
+    } catch (e) {
+      this.bufferRows(bytes, n);
+      throw e;
+    }
+  }
+
+  private bufferRows(bytes: Uint8Array, n: number): void {
+    const off = this.pending * this.rowBytes;
+    const end = off + n * this.rowBytes;
+    if (end > this.buf.byteLength) {
+      const bigger = new Uint8Array(roundUp8(Math.max(this.buf.byteLength * 2, end)));
+      bigger.set(this.buf.subarray(0, off));
+      this.buf = bigger;
+      this.words = new Uint32Array(bigger.buffer, 0, bigger.byteLength >>> 2);
+    }
+    this.buf.set(bytes.subarray(0, n * this.rowBytes), off);
+    this.pending += n;
+  }
+
   /** Appends a row of zeros (the fill value). */
   pushZero(): void {
     const off = this.next();
