@@ -19,6 +19,7 @@ class WaitWorker : public Napi::AsyncWorker {
       err_ = st_->error;
     }
     st_->take(max_, msgs_);
+    if (msgs_.empty()) pool().trimIdle();  // a quiet stream: give back blocks nobody will take
   }
   void OnOK() override {
     Napi::Env env = Env();
