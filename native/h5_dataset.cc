@@ -343,9 +343,6 @@ Napi::Value Append(const Napi::CallbackInfo& info) {
       }
     }
   } else {
-    if (o.pending.capacity() == 0) {
-      o.pending.reserve(std::min<uint64_t>(kPendingLimit, std::max<uint64_t>(o.chunkRows * o.rowBytes, b.length)));
-    }
     o.pending.insert(o.pending.end(), b.data, b.data + b.length);
     o.pendingRows += rows;
   }
