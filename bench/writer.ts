@@ -16,8 +16,8 @@
 // runs from the first timed send to the exit of the receiving process (for the writer: after it
 // has written and closed the file). Rows are read back from the file.
 // Env: BENCH_WRITER_MESSAGES (default 10000, quick 1000; the sustained window is then ~3 s), BENCH_WRITER_IMAGES (default 300, quick 60).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -73,18 +73,99 @@ function hashOf(frames: Buffer[]): string {
   return (JSON.parse(frames[0]!.toString('utf8')) as { hash: string }).hash;
 }
 
-async function bindSender(): Promise<NativeStreamSender> {
-  return NativeStreamSender.bind({ address: 'tcp://127.0.0.1:0', mode: 'push', highWaterMark: 1000, dropWhenFull: false, linger: 0 });
+/** Where the benchmark's messages come from: a bound PUSH socket sending pulses on demand. */
+interface Source {
+  readonly endpoint: string;
+  /** Sends pulses from..from+n-1 as fast as the socket takes them; false when closed first. */
+  sendRange(from: number, n: number): Promise<boolean>;
+  close(): Promise<void>;
 }
 
-/** Sends pulses from..from+n-1 as fast as the socket takes them; false when the socket was closed first. */
-async function sendRange(sock: NativeStreamSender, tpl: Template, from: number, n: number): Promise<boolean> {
-  const frames = tpl.frames.slice();
-  for (let p = from; p < from + n; p++) {
-    frames[0] = encodeMainHeader(p, { sec: 1_700_000_000 + Math.floor(p / 100), ns: (p % 100) * 10_000_000 }, tpl.hash, 'none');
-    if (!(await sock.send(frames))) return false;
+/** The addon's sender in this process (main headers encoded per pulse). */
+async function nodeSource(tpl: Template): Promise<Source> {
+  const sock = await NativeStreamSender.bind({ address: 'tcp://127.0.0.1:0', mode: 'push', highWaterMark: 1000, dropWhenFull: false, linger: 0 });
+  return {
+    endpoint: sock.endpoint,
+    async sendRange(from, n) {
+      const frames = tpl.frames.slice();
+      for (let p = from; p < from + n; p++) {
+        frames[0] = encodeMainHeader(p, { sec: 1_700_000_000 + Math.floor(p / 100), ns: (p % 100) * 10_000_000 }, tpl.hash, 'none');
+        if (!(await sock.send(frames))) return false;
+      }
+      return true;
+    },
+    close: async () => sock.close(),
+  };
+}
+
+/**
+ * The plain C libzmq programs of bench/c/zmq-loops.c, built here with the system's cc; null (and
+ * a note on stderr) when they cannot be built.
+ */
+function buildCLoops(dir: string): string | null {
+  const src = join(HERE, '..', '..', 'bench', 'c', 'zmq-loops.c');
+  const exe = join(dir, 'zmq-loops');
+  const r = spawnSync('cc', ['-O2', '-D_GNU_SOURCE', '-o', exe, src, '-lzmq'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stderr.write(`  the C libzmq loops were not built (${r.error?.message ?? r.stderr.trim()}); their rows are left out\n`);
+    return null;
   }
-  return true;
+  return exe;
+}
+
+/** A C sender process (zmq-loops send): the template's frames from a file, main headers made in C. */
+async function cSource(exe: string, tpl: Template, dir: string): Promise<Source> {
+  const file = join(dir, 'frames.bin');
+  const parts: Buffer[] = [u32(tpl.frames.length)];
+  for (const f of tpl.frames) parts.push(u32(f.length), f);
+  writeFileSync(file, Buffer.concat(parts));
+  const child = spawn(exe, ['send', file, tpl.hash], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = waitExit(child);
+  const lines: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  let partial = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    partial += d.toString();
+    let nl;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      const w = waiting.shift();
+      if (w !== undefined) w(line);
+      else lines.push(line);
+    }
+  });
+  const nextLine = (): Promise<string | null> => {
+    const l = lines.shift();
+    if (l !== undefined) return Promise.resolve(l);
+    return Promise.race([new Promise<string>((r) => waiting.push(r)), exited.then(() => null)]);
+  };
+  const first = await timeoutAfter(nextLine(), 10_000);
+  const endpoint = typeof first === 'string' && first.startsWith('endpoint ') ? first.slice('endpoint '.length) : null;
+  if (endpoint === null) {
+    child.kill('SIGKILL');
+    throw new Error(`zmq-loops send did not start (${String(first)})`);
+  }
+  return {
+    endpoint,
+    async sendRange(from, n) {
+      if (child.exitCode !== null) return false;
+      child.stdin!.write(`go ${from} ${n}\n`);
+      return (await nextLine()) === `sent ${n}`;
+    },
+    async close() {
+      if (child.exitCode === null) {
+        child.stdin!.end('quit\n');
+        if ((await timeoutAfter(exited, 5000)) === 'timeout') child.kill('SIGKILL');
+      }
+    },
+  };
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
 }
 
 /** Message counts between which the sustained rate is taken: 10% and 90% of n (start-up and closing left out). */
@@ -107,7 +188,7 @@ function waitExit(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
 }
 
-const RECEIVE_LOOPS = {
+const RECEIVE_LOOPS: Record<'zeromq.js' | 'native', (endpoint: string, total: number) => string> = {
   'zeromq.js': (endpoint: string, total: number) => `
 import * as zmq from 'zeromq';
 const s = new zmq.Pull({ receiveHighWaterMark: 100, linger: 0 });
@@ -133,19 +214,24 @@ while (n < ${total}) {
 }
 r.close();`,
 };
-type Loop = keyof typeof RECEIVE_LOOPS;
+/** A receive-only loop: one of the Node programs above, or the C one (zmq-loops pull, given its path). */
+type Loop = keyof typeof RECEIVE_LOOPS | { c: string };
 
 /**
  * The baseline: a child process that receives 1 + n messages and exits. Seconds from the first
  * timed send to its exit, and (native loop only) its sustained rate between 10% and 90% of n.
  */
-async function receiveLoop(loop: Loop, tpl: Template, n: number): Promise<{ seconds: number; sustained: number }> {
-  const sock = await bindSender();
+async function receiveLoop(loop: Loop, makeSource: () => Promise<Source>, n: number): Promise<{ seconds: number; sustained: number }> {
+  const sock = await makeSource();
+  const name = typeof loop === 'string' ? loop : 'C libzmq';
   try {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', RECEIVE_LOOPS[loop](sock.endpoint, n + 1)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      cwd: join(HERE, '..', '..'),
-    });
+    const child =
+      typeof loop === 'string'
+        ? spawn(process.execPath, ['--input-type=module', '-e', RECEIVE_LOOPS[loop](sock.endpoint, n + 1)], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+            cwd: join(HERE, '..', '..'),
+          })
+        : spawn(loop.c, ['pull', sock.endpoint, String(n + 1)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = waitExit(child);
     try {
       const marks: Mark[] = [];
@@ -155,14 +241,14 @@ async function receiveLoop(loop: Loop, tpl: Template, n: number): Promise<{ seco
           out += d.toString();
           if (out.startsWith('first')) resolve();
         });
-        void exited.then((code) => reject(new Error(`${loop} receive loop exited with ${code} before the first message`)));
+        void exited.then((code) => reject(new Error(`${name} receive loop exited with ${code} before the first message`)));
       });
-      void sendRange(sock, tpl, 0, 1);
-      if ((await timeoutAfter(first, 30_000)) === 'timeout') throw new Error(`${loop} receive loop: no first message within 30 s`);
+      void sock.sendRange(0, 1);
+      if ((await timeoutAfter(first, 30_000)) === 'timeout') throw new Error(`${name} receive loop: no first message within 30 s`);
       const t0 = process.hrtime.bigint();
-      await Promise.race([sendRange(sock, tpl, 1, n), exited]);
+      await Promise.race([sock.sendRange(1, n), exited]);
       const code = await timeoutAfter(exited, 120_000);
-      if (code !== 0) throw new Error(`${loop} receive loop exited with ${code}`);
+      if (code !== 0) throw new Error(`${name} receive loop exited with ${code}`);
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       for (const m of out.matchAll(/^mark \d+ (\d+) (\d+)$/gm)) marks.push({ count: Number(m[1]) - 1, ns: BigInt(m[2]!) });
       return { seconds, sustained: marks.length === 2 ? rateBetween(marks[0]!, marks[1]!) : NaN };
@@ -173,7 +259,7 @@ async function receiveLoop(loop: Loop, tpl: Template, n: number): Promise<{ seco
       }
     }
   } finally {
-    sock.close();
+    await sock.close();
   }
 }
 
@@ -206,8 +292,8 @@ async function watchWritten(port: number, n: number, alive: () => boolean): Prom
 }
 
 /** The writer program writing pulses 1..n (pulse 0 is the warm-up, before the range). */
-async function writer(tpl: Template, n: number, path: string): Promise<{ seconds: number; sustained: number; window: number; rows: number; lost: number }> {
-  const sock = await bindSender();
+async function writer(makeSource: () => Promise<Source>, n: number, path: string): Promise<{ seconds: number; sustained: number; window: number; rows: number; lost: number }> {
+  const sock = await makeSource();
   let child: Child | undefined;
   try {
     const w = await startWriter(sock.endpoint, path, ['--probe_timeout', '100']);
@@ -216,7 +302,7 @@ async function writer(tpl: Template, n: number, path: string): Promise<{ seconds
     await writerCall(port, 'PUT', `/stop_pulse_id/${n}`);
     const started = await writerCall(port, 'PUT', '/start_pulse_id/1');
     if (started.state !== 'ok') throw new Error(`writer refused the range: ${started.status}`);
-    void sendRange(sock, tpl, 0, 1);
+    void sock.sendRange(0, 1);
     await waitFor(
       'the warm-up message at the writer',
       async () => {
@@ -228,7 +314,7 @@ async function writer(tpl: Template, n: number, path: string): Promise<{ seconds
     );
     const t0 = process.hrtime.bigint();
     const progress = watchWritten(port, n, () => child?.proc.exitCode === null && child.proc.signalCode === null);
-    await Promise.race([sendRange(sock, tpl, 1, n), child.exited]);
+    await Promise.race([sock.sendRange(1, n), child.exited]);
     const code = await timeoutAfter(child.exited, 120_000);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const marks = await progress;
@@ -245,7 +331,7 @@ async function writer(tpl: Template, n: number, path: string): Promise<{ seconds
     };
   } finally {
     await child?.stop();
-    sock.close();
+    await sock.close();
     rmSync(path, { force: true });
   }
 }
@@ -269,10 +355,11 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   try {
     {
       const tpl = template('scalars');
-      const zmqJs = nScalars / (await receiveLoop('zeromq.js', tpl, nScalars)).seconds;
-      const nativeRun = await receiveLoop('native', tpl, nScalars);
+      const fromNode = () => nodeSource(tpl);
+      const zmqJs = nScalars / (await receiveLoop('zeromq.js', fromNode, nScalars)).seconds;
+      const nativeRun = await receiveLoop('native', fromNode, nScalars);
       const native = nScalars / nativeRun.seconds;
-      const w = await writer(tpl, nScalars, join(dir, 'scalars.h5'));
+      const w = await writer(fromNode, nScalars, join(dir, 'scalars.h5'));
       const ours = nScalars / w.seconds;
       process.stderr.write(
         `  scalars: writer ${ours.toFixed(0)} msg/s overall, ${w.sustained.toFixed(0)} sustained (${w.rows} rows, ${w.lost} lost), ` +
@@ -311,13 +398,50 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
         },
       );
     }
+    // The same 1000-scalar messages from a plain C libzmq sender, which sends faster than the
+    // addon's sender in this process: the writer against a plain C libzmq PULL loop.
+    const cLoops = buildCLoops(dir);
+    if (cLoops !== null) {
+      const tpl = template('scalars');
+      const fromC = () => cSource(cLoops, tpl, dir);
+      const cRun = await receiveLoop({ c: cLoops }, fromC, nScalars);
+      const cOverall = nScalars / cRun.seconds;
+      const w = await writer(fromC, nScalars, join(dir, 'scalars-c.h5'));
+      const ours = nScalars / w.seconds;
+      process.stderr.write(
+        `  scalars from a C sender: writer ${ours.toFixed(0)} msg/s overall, ${w.sustained.toFixed(0)} sustained (${w.rows} rows, ${w.lost} lost), ` +
+          `C PULL loop ${cOverall.toFixed(0)} overall, ${cRun.sustained.toFixed(0)} sustained\n`,
+      );
+      const complete = w.lost === 0 && w.rows === nScalars;
+      const baselineName = 'plain C libzmq PULL loop (bench/c/zmq-loops.c), same C sender';
+      rows.push(
+        {
+          measure: `writer fed by a C libzmq sender: 1000 float64 scalar channels, ${nScalars} msgs (${w.rows} written, ${w.lost} lost), sustained (10% to 90%, ${w.window.toFixed(1)} s window)`,
+          ours: w.sustained,
+          baseline: cRun.sustained,
+          baselineName: `${baselineName}, also 10% to 90%`,
+          unit: 'msg/s',
+          goal: '0 loss, >= 70% of baseline',
+          met: complete && w.sustained >= 0.7 * cRun.sustained,
+        },
+        {
+          measure: `writer fed by a C libzmq sender: 1000 float64 scalar channels, ${nScalars} msgs (${w.rows} written, ${w.lost} lost), overall incl. creating 3000 datasets and closing`,
+          ours,
+          baseline: cOverall,
+          baselineName,
+          unit: 'msg/s',
+          goal: '0 loss, >= 70% of baseline',
+          met: complete && ours >= 0.7 * cOverall,
+        },
+      );
+    }
     for (const kind of ['image', 'bitshuffle'] as const) {
       const tpl = template(kind);
       const mb = (tpl.valueBytes * nImages) / 1e6;
-      const native = mb / (await receiveLoop('native', tpl, nImages)).seconds;
+      const native = mb / (await receiveLoop('native', () => nodeSource(tpl), nImages)).seconds;
       fileWrite(join(dir, 'warm.bin'), tpl.value!, 5);
       const plain = mb / fileWrite(join(dir, 'plain.bin'), tpl.value!, nImages);
-      const w = await writer(tpl, nImages, join(dir, `${kind}.h5`));
+      const w = await writer(() => nodeSource(tpl), nImages, join(dir, `${kind}.h5`));
       const ours = mb / w.seconds;
       const what =
         kind === 'image'
