@@ -306,6 +306,61 @@ void FlushPending(Napi::Env env, Object& o) {
 
 Napi::Value RowCount(Napi::Env env, const Object& o) { return Napi::Number::New(env, static_cast<double>(o.rows + o.pendingRows)); }
 
+// h5DatasetAppendMany(datasets: Float64Array, bytes, byteOffsets: Float64Array, rows) ->
+// [[index, message], ...] for the datasets that refused their rows (usually none).
+// Dataset k gets `rows` rows from bytes[byteOffsets[k] ..], its own row size each: one call for
+// the scalar batch's 10,000 columns instead of one each. Only small appends (at most
+// kPendingLimit / 2 bytes per dataset), which are gathered like h5DatasetAppend's; a dataset
+// whose gathered rows cannot be written keeps them and takes none of these (the caller keeps
+// them), the others go on. Bad arguments throw before anything is appended.
+Napi::Value AppendMany(const Napi::CallbackInfo& info) {
+  const char* fn = "h5DatasetAppendMany";
+  Args a(info, fn);
+  Napi::Env env = a.Env();
+  if (!a.Raw(0).IsTypedArray() || a.Raw(0).As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) a.TypeFail(0, "datasets", "a Float64Array of handles");
+  if (!a.Raw(2).IsTypedArray() || a.Raw(2).As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) a.TypeFail(2, "byteOffsets", "a Float64Array");
+  Napi::Float64Array handles = a.Raw(0).As<Napi::Float64Array>();
+  Napi::Float64Array offsets = a.Raw(2).As<Napi::Float64Array>();
+  Bytes b = GetBytes(a, 1, "bytes");
+  uint64_t rows = a.Count(3, "rows");
+  const size_t n = handles.ElementLength();
+  if (offsets.ElementLength() != n) ThrowRange(env, std::string(fn) + ": byteOffsets must have one entry per dataset");
+  std::vector<Object*> objs(n);
+  for (size_t k = 0; k < n; k++) {
+    double h = handles[k];
+    if (!(h >= 1) || std::floor(h) != h) ThrowType(env, std::string(fn) + ": datasets[" + std::to_string(k) + "] is not a handle");
+    Object& o = Lookup(env, static_cast<int64_t>(h), Kind::Dataset, fn);
+    if (o.dsKind != DsKind::Numeric) Throw(env, "H5_ERR", std::string(fn) + ": " + o.path + " is not a numeric dataset", "H5Dwrite");
+    uint64_t len = 0;
+    double off = offsets[k];
+    if (__builtin_mul_overflow(rows, o.rowBytes, &len) || len > kPendingLimit / 2 || !(off >= 0) || std::floor(off) != off || off + static_cast<double>(len) > static_cast<double>(b.length)) {
+      ThrowRange(env, std::string(fn) + ": " + o.path + ": " + std::to_string(rows) + " rows at byte " + std::to_string(off) + " do not fit the bytes or exceed " +
+                          std::to_string(kPendingLimit / 2) + " bytes");
+    }
+    objs[k] = &o;
+  }
+  Napi::Array failed = Napi::Array::New(env);
+  if (rows == 0) return failed;
+  uint32_t nf = 0;
+  for (size_t k = 0; k < n; k++) {
+    Object& o = *objs[k];
+    const uint64_t len = rows * o.rowBytes;
+    if (o.pendingRows > 0 && ((o.rows + o.pendingRows) % o.chunkRows == 0 || o.pending.size() + len > kPendingLimit)) {
+      if (FlushPendingRaw(o) != nullptr) {
+        Napi::Array f = Napi::Array::New(env, 2);
+        f.Set(0u, Napi::Number::New(env, static_cast<double>(k)));
+        f.Set(1u, Napi::String::New(env, o.path + ": writing " + std::to_string(o.pendingRows) + " buffered rows: " + TakeStackText()));
+        failed.Set(nf++, f);
+        continue;
+      }
+    }
+    const uint8_t* src = b.data + static_cast<size_t>(offsets[k]);
+    o.pending.insert(o.pending.end(), src, src + len);
+    o.pendingRows += rows;
+  }
+  return failed;
+}
+
 // h5DatasetAppend(dataset, bytes, rows) -> new row count. `bytes` holds rows × row size
 // little-endian bytes. Large appends are written at once from the caller's memory (no copy);
 // small ones are collected and written a chunk at a time. Either way, when the call throws the
@@ -640,6 +695,7 @@ void InitDataset(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "h5DatasetCreateString", CreateString);
   Export(env, exports, "h5DatasetCreateBitshuffle", CreateBitshuffle);
   Export(env, exports, "h5DatasetAppend", Append);
+  Export(env, exports, "h5DatasetAppendMany", AppendMany);
   Export(env, exports, "h5DatasetAppendStrings", AppendStrings);
   Export(env, exports, "h5DatasetWriteChunks", WriteChunks);
   Export(env, exports, "h5DatasetResize", Resize);

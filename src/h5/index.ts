@@ -283,6 +283,33 @@ export class NumericDataset extends TypedRowsDataset {
     this.rowCount = call(() => native().h5DatasetAppend(h, data, n));
     return this.rowCount;
   }
+
+  /** @internal The addon's handle (appendToMany). Throws when closed. */
+  nativeHandle(): Handle {
+    return this.open();
+  }
+
+  /** @internal Rows appended by appendToMany. */
+  noteAppended(rows: number): void {
+    this.rowCount += rows;
+  }
+}
+
+/**
+ * Small appends of `rows` rows to many numeric datasets in one call: datasets[k] gets its rows
+ * from data[byteOffsets[k] ..] (rows × its row size bytes, at most 32 KiB), gathered like
+ * append()'s. Returns the datasets that refused them, with the error (they took none of them;
+ * the others did). Bad arguments (a closed dataset, rows past the data) throw and append nothing.
+ */
+export function appendToMany(datasets: readonly NumericDataset[], data: ArrayBufferView, byteOffsets: Float64Array, rows: number): Map<number, H5Error> {
+  if (!Number.isSafeInteger(rows) || rows < 0) throw new TypeError('appendToMany: rows must be a non-negative integer');
+  const handles = new Float64Array(datasets.length);
+  for (let k = 0; k < datasets.length; k++) handles[k] = datasets[k]!.nativeHandle();
+  const refused = call(() => native().h5DatasetAppendMany(handles, data, byteOffsets, rows));
+  const out = new Map<number, H5Error>();
+  for (const [k, message] of refused) out.set(k, new H5Error(message, 'H5Dwrite'));
+  for (let k = 0; k < datasets.length; k++) if (!out.has(k)) datasets[k]!.noteAppended(rows);
+  return out;
 }
 
 /** A 1-D dataset of variable-length UTF-8 strings. */

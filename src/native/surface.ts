@@ -90,6 +90,11 @@ export interface H5Addon {
   h5DatasetCreateBitshuffle(file: Handle, path: string, type: NativeTypeName, rowShape: readonly number[]): Handle;
   /** Returns the new row count. */
   h5DatasetAppend(dataset: Handle, bytes: Bytes, rows: number): number;
+  /**
+   * Dataset k gets `rows` rows from bytes[byteOffsets[k] ..] (small appends only); returns
+   * [index, message] for each dataset that refused them (it took none of them).
+   */
+  h5DatasetAppendMany(datasets: Float64Array, bytes: Bytes, byteOffsets: Float64Array, rows: number): [number, string][];
   h5DatasetAppendStrings(dataset: Handle, strings: readonly string[]): number;
   h5DatasetWriteChunks(dataset: Handle, blobs: readonly Bytes[]): number;
   h5DatasetResize(dataset: Handle, rows: number): void;

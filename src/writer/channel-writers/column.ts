@@ -31,6 +31,21 @@ export class NumericColumn {
     return this.ds.path;
   }
 
+  /** The dataset (for appends of many columns at once: ScalarBatch). */
+  get dataset(): NumericDataset {
+    return this.ds;
+  }
+
+  /** Rows buffered here, not yet handed to the dataset. */
+  get buffered(): number {
+    return this.pending;
+  }
+
+  /** `n` rows were handed to the dataset directly (appendToMany), after the buffered ones. */
+  noteAppended(n: number): void {
+    this.written += n;
+  }
+
   /** Rows so far: written plus buffered. */
   get rows(): number {
     return this.written + this.pending;
@@ -95,12 +110,13 @@ export class NumericColumn {
       this.flush();
       this.written = this.ds.append(bytes, n);
     } catch (e) {
-      this.bufferRows(bytes, n);
+      this.keepRows(bytes, n);
       throw e;
     }
   }
 
-  private bufferRows(bytes: Uint8Array, n: number): void {
+  /** Buffers `n` rows (n × rowBytes bytes) after the buffered ones; the next flush appends them. */
+  keepRows(bytes: Uint8Array, n: number): void {
     const off = this.pending * this.rowBytes;
     const end = off + n * this.rowBytes;
     if (end > this.buf.byteLength) {

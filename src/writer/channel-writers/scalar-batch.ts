@@ -9,6 +9,7 @@
 // empty frame a missing value (fill row, is_data_present 0), exactly as the per-channel path
 // records them; any other frame makes stage() refuse the whole message, which then takes the
 // per-channel path (after drain(), so every channel's rows stay in order).
+import { appendToMany, type NumericDataset } from '../../h5/index.js';
 import type { PackedFrameList } from '../../transport/frame-list.js';
 import type { Channel } from './channel.js';
 import type { NumericColumn } from './column.js';
@@ -45,6 +46,13 @@ export class ScalarBatch {
   private readonly pulseIdWords: Uint32Array;
   /** 1 at the header indexes of members. */
   private readonly memberAt: Uint8Array;
+  /** Per member: its data, pulse_id and is_data_present datasets, and where their rows start. */
+  private readonly dataSets: NumericDataset[];
+  private readonly pulseIdSets: NumericDataset[];
+  private readonly presentSets: NumericDataset[];
+  private readonly valueOffsets: Float64Array;
+  private readonly presentOffsets: Float64Array;
+  private readonly zeroOffsets: Float64Array;
 
   constructor(members: readonly BatchMember[]) {
     this.members = members;
@@ -72,6 +80,12 @@ export class ScalarBatch {
     this.values = new Uint8Array(at);
     this.present = new Uint8Array(n * this.capacity);
     this.pulseIdWords = new Uint32Array(2 * this.capacity);
+    this.dataSets = members.map((m) => m.column.dataset);
+    this.pulseIdSets = members.map((m) => m.channel.pulseId.dataset);
+    this.presentSets = members.map((m) => m.channel.present.dataset);
+    this.valueOffsets = Float64Array.from(this.valueStart);
+    this.presentOffsets = Float64Array.from(members, (_, j) => j * this.capacity);
+    this.zeroOffsets = new Float64Array(n);
   }
 
   /** Whether header index i is a member. */
@@ -144,23 +158,71 @@ export class ScalarBatch {
     if (n === 0) return;
     this.rows = 0;
     const cap = this.capacity;
-    const pulseIds = new Uint8Array(this.pulseIdWords.buffer, 0, 8 * n);
-    const steps: (() => void)[] = [];
-    for (let j = 0; j < this.members.length; j++) {
-      const m = this.members[j]!;
+    const present = this.present;
+    const members = this.members;
+    let buffered = false;
+    for (let j = 0; j < members.length; j++) {
+      const m = members[j]!;
       const ch = m.channel;
-      const rb = this.rowBytes[j]!;
-      const start = this.valueStart[j]!;
-      const flags = this.present.subarray(j * cap, j * cap + n);
       let withValue = 0;
-      for (let r = 0; r < n; r++) withValue += flags[r]!;
+      for (let r = j * cap, end = j * cap + n; r < end; r++) withValue += present[r]!;
       ch.valueRows += withValue;
-      steps.push(
-        () => m.column.appendRows(this.values.subarray(start, start + n * rb), n),
-        () => ch.pulseId.appendRows(pulseIds, n),
-        () => ch.present.appendRows(flags, n),
-      );
+      if (m.column.buffered > 0 || ch.pulseId.buffered > 0 || ch.present.buffered > 0) buffered = true;
     }
-    eachThenThrow(steps);
+    const pulseIds = new Uint8Array(this.pulseIdWords.buffer, 0, 8 * n);
+    if (buffered) {
+      // Some column has rows of its own to go first (a message written channel by channel):
+      // column by column, each after its buffered rows.
+      const steps: (() => void)[] = [];
+      for (let j = 0; j < members.length; j++) {
+        const m = members[j]!;
+        const start = this.valueStart[j]!;
+        const flags = present.subarray(j * cap, j * cap + n);
+        steps.push(
+          () => m.column.appendRows(this.values.subarray(start, start + n * this.rowBytes[j]!), n),
+          () => m.channel.pulseId.appendRows(pulseIds, n),
+          () => m.channel.present.appendRows(flags, n),
+        );
+      }
+      eachThenThrow(steps);
+      return;
+    }
+    // Three calls into the addon for all members' datasets. A dataset that refuses its rows
+    // keeps them in its column instead (the next flush retries them).
+    let first: unknown = undefined;
+    const settle = (append: () => Map<number, Error>, column: (m: BatchMember) => NumericColumn, bytes: (j: number) => Uint8Array): void => {
+      let refused: Map<number, Error> | null;
+      try {
+        refused = append();
+      } catch (e) {
+        refused = null; // nothing was appended
+        first ??= e;
+      }
+      for (let j = 0; j < members.length; j++) {
+        const err = refused === null ? first : refused.get(j);
+        if (err === undefined) column(members[j]!).noteAppended(n);
+        else {
+          column(members[j]!).keepRows(bytes(j), n);
+          first ??= err;
+        }
+      }
+    };
+    const values = this.values;
+    settle(
+      () => appendToMany(this.dataSets, values, this.valueOffsets, n),
+      (m) => m.column,
+      (j) => values.subarray(this.valueStart[j]!, this.valueStart[j]! + n * this.rowBytes[j]!),
+    );
+    settle(
+      () => appendToMany(this.pulseIdSets, pulseIds, this.zeroOffsets, n),
+      (m) => m.channel.pulseId,
+      () => pulseIds,
+    );
+    settle(
+      () => appendToMany(this.presentSets, present, this.presentOffsets, n),
+      (m) => m.channel.present,
+      (j) => present.subarray(j * cap, j * cap + n),
+    );
+    if (first !== undefined) throw first;
   }
 }

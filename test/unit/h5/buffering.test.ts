@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { H5File } from '../../../src/h5/index.js';
+import { appendToMany, H5File } from '../../../src/h5/index.js';
 import { h5py } from '../../helpers/h5py.js';
 import { tempDir } from './util.js';
 
@@ -89,4 +89,53 @@ throw new Error('boom');
     const r = await h5py<{ d: number[]; s: string[] }>(path, `f = h5py.File(path, 'r')\nresult = dict(d=f['d'][()], s=list(f['s'].asstr()[()]))`);
     assert.deepEqual(r, { d: [1, 2, 3], s: ['a'] }, how);
   }
+});
+
+test('appendToMany appends each dataset its own rows, interleaved with single appends, in order', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'many.h5');
+  const file = H5File.create(path);
+  const a = file.createNumericDataset('/a', { type: 'float64', rowShape: [], chunkRows: 16 });
+  const b = file.createNumericDataset('/b', { type: 'uint8', rowShape: [], chunkRows: 5 });
+  const c = file.createNumericDataset('/c', { type: 'int32', rowShape: [3], chunkRows: 4 });
+  const sets = [a, b, c];
+  const expect: Buffer[][] = [[], [], []];
+  for (let round = 0; round < 12; round++) {
+    const n = 1 + (round % 5);
+    // One block holding every dataset's rows, at offsets of our choosing.
+    const parts = sets.map((d) => randomBytes(n * d.rowBytes));
+    const offsets = new Float64Array(3);
+    let at = 3; // not at the start: offsets are honoured
+    parts.forEach((p, k) => {
+      offsets[k] = at;
+      at += p.length + 1;
+    });
+    const block = Buffer.alloc(at);
+    parts.forEach((p, k) => p.copy(block, offsets[k]!));
+    const before = sets.map((d) => d.rows);
+    assert.equal(appendToMany(sets, block, offsets, n).size, 0);
+    sets.forEach((d, k) => {
+      assert.equal(d.rows, before[k]! + n);
+      expect[k]!.push(parts[k]!);
+    });
+    // A single append in between goes after them.
+    const one = randomBytes(b.rowBytes);
+    b.append(one, 1);
+    expect[1]!.push(one);
+  }
+  // Rows past the block, a wrong offsets length, or a closed dataset: an error, nothing appended.
+  const rowsBefore = sets.map((d) => d.rows);
+  assert.throws(() => appendToMany(sets, Buffer.alloc(10), new Float64Array([0, 0, 0]), 2), RangeError);
+  assert.throws(() => appendToMany(sets, Buffer.alloc(100), new Float64Array([0, 0]), 1), RangeError);
+  assert.deepEqual(
+    sets.map((d) => d.rows),
+    rowsBefore,
+  );
+  file.close();
+  assert.throws(() => appendToMany([a], Buffer.alloc(8), new Float64Array([0]), 1), /closed/);
+  const r = await h5py<string[]>(path, `f = h5py.File(path, 'r')\nresult = [f[k][()].tobytes().hex() for k in ('a', 'b', 'c')]`);
+  assert.deepEqual(
+    r,
+    expect.map((e) => Buffer.concat(e).toString('hex')),
+  );
 });
