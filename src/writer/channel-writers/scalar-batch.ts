@@ -189,21 +189,21 @@ export class ScalarBatch {
     }
     // Three calls into the addon for all members' datasets. A dataset that refuses its rows
     // keeps them in its column instead (the next flush retries them).
-    let first: unknown = undefined;
+    const failure: { first?: Error } = {};
     const settle = (append: () => Map<number, Error>, column: (m: BatchMember) => NumericColumn, bytes: (j: number) => Uint8Array): void => {
       let refused: Map<number, Error> | null;
       try {
         refused = append();
       } catch (e) {
         refused = null; // nothing was appended
-        first ??= e;
+        failure.first ??= e instanceof Error ? e : new Error(String(e));
       }
       for (let j = 0; j < members.length; j++) {
-        const err = refused === null ? first : refused.get(j);
+        const err = refused === null ? failure.first : refused.get(j);
         if (err === undefined) column(members[j]!).noteAppended(n);
         else {
           column(members[j]!).keepRows(bytes(j), n);
-          first ??= err;
+          failure.first ??= err;
         }
       }
     };
@@ -223,6 +223,6 @@ export class ScalarBatch {
       (m) => m.channel.present,
       (j) => present.subarray(j * cap, j * cap + n),
     );
-    if (first !== undefined) throw first;
+    if (failure.first !== undefined) throw failure.first;
   }
 }
