@@ -10,21 +10,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { BsreadReceiver, encodeMessage, type BsreadMessage, type ChannelDefInput, type ValueInput } from '../../../src/bsread/index.js';
 import { PackedFrameList } from '../../../src/transport/frame-list.js';
+import { packFrames } from '../../../src/transport/packed-frames.js';
+import { Rng } from '../../helpers/mutate.js';
 import { SwissFelFile } from '../../../src/writer/swissfel-file.js';
 import { h5py } from '../../helpers/h5py.js';
 import { tempDir } from './format-util.js';
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Spec {
   def: ChannelDefInput;
@@ -51,7 +41,8 @@ const receiver = new BsreadReceiver();
 
 /** One seeded stream: per message, each channel may be absent, missing, malformed or changed. */
 function stream(seed: number, count: number): { frames: Uint8Array[]; malformed: number[] }[] {
-  const r = rng(seed);
+  const g = new Rng(seed);
+  const r = () => g.next();
   const out: { frames: Uint8Array[]; malformed: number[] }[] = [];
   // Some stretches keep one header (so that the batch is made and used), others change it often.
   let layout = SPECS.map((s) => s);
@@ -84,16 +75,7 @@ function asList(frames: Uint8Array[]): BsreadMessage {
 }
 
 function asPacked(frames: Uint8Array[]): BsreadMessage {
-  const total = frames.reduce((a, f) => a + f.length, 0);
-  const data = Buffer.alloc(total);
-  const offsets = new Uint32Array(frames.length + 1);
-  let o = 0;
-  frames.forEach((f, i) => {
-    offsets[i] = o;
-    data.set(f, o);
-    o += f.length;
-  });
-  offsets[frames.length] = o;
+  const { data, offsets } = packFrames(frames);
   const list = PackedFrameList.from(data, offsets);
   if (typeof list === 'string') throw new Error(list);
   const m = receiver.open(list);
