@@ -525,7 +525,7 @@ export class SwissFelFile {
    */
   private prepareBatch(plan: HeaderPlan, msg: BsreadMessage): void {
     plan.messages++;
-    const due = plan.batch === null ? plan.messages === 2 : plan.batchStale && plan.messages % BATCH_RECHECK === 0;
+    const due = (plan.batch === null && plan.messages === 2) || (plan.batchStale && plan.messages % BATCH_RECHECK === 0);
     if (!due) return;
     if (this.staged === plan.batch) this.drainBatch();
     plan.batchStale = false;

@@ -201,3 +201,23 @@ result = {"x": f["data/X/data"][()].ravel(), 'xp': f['data/X/is_data_present'][(
     pulses.map((p) => (p % 7 === 0 ? 0 : 1)),
   );
 });
+
+test('channels whose first values come late are batched too', () => {
+  const dir = tempDir('sf-bsread-batch-');
+  const f = SwissFelFile.create({ path: join(dir, 'late.h5'), flushIntervalMs: 1e9 });
+  // Every value missing for the first 5 messages: nothing qualifies when the batch is first made.
+  for (let p = 1; p <= 400; p++) {
+    const frames = encodeMessage({
+      pulseId: p,
+      globalTimestamp: { sec: 1700000000, ns: p },
+      channels: [
+        { def: { name: 'L1', type: 'float64' }, value: p <= 5 ? null : p },
+        { def: { name: 'L2', type: 'uint8' }, value: p <= 5 ? null : p % 200 },
+      ],
+    });
+    f.write(asPacked(frames));
+  }
+  assert.ok(f.batchedMessages >= 250, `${f.batchedMessages} of 400 messages batched`);
+  assert.deepEqual(f.rowsWithValue(), { L1: 395, L2: 395 });
+  f.close();
+});
