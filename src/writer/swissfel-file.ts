@@ -111,6 +111,14 @@ interface HeaderPlan {
   messages: number;
   /** A channel outside the batch qualifies now: make the batch again at the next check. */
   batchStale: boolean;
+  /**
+   * Header indexes kept out of the batch because a frame of theirs made it refuse a message:
+   * a channel that keeps sending frames of the wrong size must not send every message of the
+   * header down the per-channel path.
+   */
+  readonly unbatched: Set<number>;
+  /** Remake the batch at the next message, not at the next periodic check. */
+  remakeNow: boolean;
   /** The channel of each header index; null: not writable (duplicate or unusable name). */
   readonly slots: (Channel | null)[];
   /** Why a slot is null. */
@@ -259,6 +267,12 @@ export class SwissFelFile {
         this.batchedCount++;
       } else {
         this.drainBatch(); // this message goes channel by channel, after the staged rows
+        if (frames !== null && batch.refusedBy >= 0) {
+          // Remade without that channel at the next message.
+          plan.unbatched.add(batch.refusedBy);
+          plan.batchStale = true;
+          plan.remakeNow = true;
+        }
       }
     }
     try {
@@ -489,7 +503,7 @@ export class SwissFelFile {
     }
     const entry = msg.header.channels[i]!;
     const problem = this.writeValue(ch, msg, i, entry, row, pid);
-    if (!plan.batchStale && plan.messages >= 2 && !(plan.batch?.has(i) ?? false) && batchable(ch, entry, msg, i)) plan.batchStale = true;
+    if (!plan.batchStale && plan.messages >= 2 && !(plan.batch?.has(i) ?? false) && !plan.unbatched.has(i) && batchable(ch, entry, msg, i)) plan.batchStale = true;
     if (problem === null) return 0;
     this.count(problem);
     return 1;
@@ -525,16 +539,17 @@ export class SwissFelFile {
    */
   private prepareBatch(plan: HeaderPlan, msg: BsreadMessage): void {
     plan.messages++;
-    const due = (plan.batch === null && plan.messages === 2) || (plan.batchStale && plan.messages % BATCH_RECHECK === 0);
+    const due = (plan.batch === null && plan.messages === 2) || (plan.batchStale && (plan.remakeNow || plan.messages % BATCH_RECHECK === 0));
     if (!due) return;
     if (this.staged === plan.batch) this.drainBatch();
     plan.batchStale = false;
+    plan.remakeNow = false;
     const members: BatchMember[] = [];
     const others: number[] = [];
     const entries = msg.header.channels;
     for (let i = 0; i < plan.slots.length; i++) {
       const ch = plan.slots[i]!;
-      if (ch !== null && batchable(ch, entries[i]!, msg, i)) members.push({ channel: ch, column: ch.directColumn!, index: i });
+      if (ch !== null && !plan.unbatched.has(i) && batchable(ch, entries[i]!, msg, i)) members.push({ channel: ch, column: ch.directColumn!, index: i });
       else others.push(i);
     }
     plan.batch = members.length > 0 ? new ScalarBatch(members) : null;
@@ -661,7 +676,19 @@ export class SwissFelFile {
       if (slots[i] !== null && e.invalid === undefined && definitionProblem(e, this.kindOptions) === null) rowBound += rowBytesBound(e);
     }
     rowBound += 9 * absent.length;
-    const plan: HeaderPlan = { slots, slotErrors, absent, version: this.channelVersion, rowBytesBound: rowBound, batch: null, others: [], messages: 0, batchStale: false };
+    const plan: HeaderPlan = {
+      slots,
+      slotErrors,
+      absent,
+      version: this.channelVersion,
+      rowBytesBound: rowBound,
+      batch: null,
+      others: [],
+      messages: 0,
+      batchStale: false,
+      unbatched: new Set(),
+      remakeNow: false,
+    };
     this.plans.set(header, plan);
     return plan;
   }

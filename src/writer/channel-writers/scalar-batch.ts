@@ -109,10 +109,13 @@ export class ScalarBatch {
     return this.rows >= this.capacity;
   }
 
+  /** Header index of the member whose frame made the last stage() refuse, else -1. */
+  refusedBy = -1;
+
   /**
    * Stages one message's row for every member; returns false, having staged nothing, when a
-   * member's frame is neither empty nor exactly its row size (the caller drains the batch and
-   * writes the message channel by channel). Call only when not full.
+   * member's frame is neither empty nor exactly its row size (refusedBy says which; the caller
+   * drains the batch and writes the message channel by channel). Call only when not full.
    */
   stage(frames: PackedFrameList, pulseId: number): boolean {
     const r = this.rows;
@@ -138,6 +141,7 @@ export class ScalarBatch {
         for (let b = 0; b < rb; b++) values[d + b] = 0;
         present[j * cap + r] = 0;
       } else {
+        this.refusedBy = this.members[j]!.index;
         return false;
       }
     }

@@ -221,3 +221,43 @@ test('channels whose first values come late are batched too', () => {
   assert.deepEqual(f.rowsWithValue(), { L1: 395, L2: 395 });
   f.close();
 });
+
+test('a channel whose frames always have the wrong size is left out of the batch; the rest stays batched', async () => {
+  const dir = tempDir('sf-bsread-batch-');
+  const msgs: Uint8Array[][] = [];
+  for (let p = 1; p <= 300; p++) {
+    const frames = encodeMessage({
+      pulseId: p,
+      globalTimestamp: { sec: 1700000000, ns: p },
+      channels: [
+        { def: { name: 'BAD', type: 'float64' }, value: p },
+        { def: { name: 'Y', type: 'float64' }, value: -p },
+        { def: { name: 'Z', type: 'int32' }, value: p * 3 },
+      ],
+    });
+    if (p > 10) frames[2] = frames[2]!.subarray(0, 5); // BAD: good at first, then 5 bytes for a float64 every time
+    msgs.push(frames);
+  }
+  const a = write(
+    join(dir, 'list.h5'),
+    msgs.map((m) => asList(m)),
+    50,
+    1000,
+  );
+  const b = write(
+    join(dir, 'packed.h5'),
+    msgs.map((m) => asPacked(m)),
+    50,
+    1000,
+  );
+  assert.ok(b.batched >= 280, `${b.batched} of 300 messages batched`);
+  assert.deepEqual(b.withValue, { BAD: 10, Y: 300, Z: 300 });
+  assert.deepEqual({ ...b, batched: 0 }, { ...a, batched: 0 });
+  assert.equal(
+    Object.values(b.errors).reduce((x, y) => x + y, 0),
+    290,
+    JSON.stringify(b.errors),
+  );
+  const [da, db] = await Promise.all([dump(join(dir, 'list.h5')), dump(join(dir, 'packed.h5'))]);
+  assert.deepEqual(db, da);
+});
