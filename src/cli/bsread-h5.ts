@@ -121,7 +121,6 @@ export function registerH5(program: Command): void {
     .description('write received messages to an HDF5 file in the SwissFEL layout (as sf_bsread_writer writes it)')
     .argument('<file>', 'HDF5 file to write (refused if it exists, unless --overwrite)')
     .argument('[channels...]', 'without -s: the channels to request from the dispatcher; with -s: write only these channels (default all)')
-    .option('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999')
     .option('-n, --n_messages <n>', 'exit 0 after writing this many messages (default: until Ctrl-C or SIGTERM)', integerOption('--n_messages', 1))
     .option('--overwrite', 'overwrite an existing file', false)
     .option(

@@ -21,8 +21,7 @@ export function registerReceive(program: Command): void {
   const cmd = program.command('receive');
   cmd
     .description('print every message of a source (-s), or of a dispatcher stream of the named channels')
-    .argument('[channels...]', 'without -s: the channels to request from the dispatcher; with -s: the channels to print (default all)')
-    .option('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999');
+    .argument('[channels...]', 'without -s: the channels to request from the dispatcher; with -s: the channels to print (default all)');
   for (const o of sourceOptions()) cmd.addOption(o);
   cmd
     .option('-n, --count <n>', 'exit 0 after this many messages', integerOption('--count', 1))

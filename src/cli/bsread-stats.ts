@@ -42,8 +42,7 @@ export function registerStats(program: Command): void {
   const cmd = program.command('stats');
   cmd
     .description('print rate, throughput and pulse id anomalies every second, of a source (-s) or of a dispatcher stream of the named channels')
-    .argument('[channels...]', 'without -s: the channels to request from the dispatcher; with -s: the channels whose missing values are counted (default all)')
-    .option('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999');
+    .argument('[channels...]', 'without -s: the channels to request from the dispatcher; with -s: the channels whose missing values are counted (default all)');
   for (const o of sourceOptions()) cmd.addOption(o);
   cmd
     .option('-n, --count <n>', 'exit 0 after this many messages', integerOption('--count', 1))

@@ -16,9 +16,10 @@ export interface SourceOptions {
   base_url?: string;
 }
 
-/** -m and --base_url, shared by receive and stats (-s stays with each command for its help text). */
+/** -s, -m and --base_url: where messages come from, shared by receive, stats and h5. */
 export function sourceOptions(): Option[] {
   return [
+    new Option('-s, --source <address>', 'source address, e.g. tcp://127.0.0.1:9999'),
     new Option('-m, --mode <mode>', 'socket type (default: pull with -s; sub, i.e. a pub_sub stream, from the dispatcher)').choices(RECEIVE_MODES),
     new Option('--base_url <url>', `dispatcher API base URL, used without -s (default: $${DISPATCHER_URL_ENV}, else ${DEFAULT_DISPATCHER_URL})`),
   ];
