@@ -117,8 +117,6 @@ interface HeaderPlan {
    * header down the per-channel path.
    */
   readonly unbatched: Set<number>;
-  /** Remake the batch at the next message, not at the next periodic check. */
-  remakeNow: boolean;
   /** The channel of each header index; null: not writable (duplicate or unusable name). */
   readonly slots: (Channel | null)[];
   /** Why a slot is null. */
@@ -268,10 +266,9 @@ export class SwissFelFile {
       } else {
         this.drainBatch(); // this message goes channel by channel, after the staged rows
         if (frames !== null && batch.refusedBy >= 0) {
-          // Remade without that channel at the next message.
+          // Made again without that channel, for the messages after this one.
           plan.unbatched.add(batch.refusedBy);
-          plan.batchStale = true;
-          plan.remakeNow = true;
+          this.makeBatch(plan, msg);
         }
       }
     }
@@ -539,11 +536,14 @@ export class SwissFelFile {
    */
   private prepareBatch(plan: HeaderPlan, msg: BsreadMessage): void {
     plan.messages++;
-    const due = (plan.batch === null && plan.messages === 2) || (plan.batchStale && (plan.remakeNow || plan.messages % BATCH_RECHECK === 0));
-    if (!due) return;
+    const due = (plan.batch === null && plan.messages === 2) || (plan.batchStale && plan.messages % BATCH_RECHECK === 0);
+    if (due) this.makeBatch(plan, msg);
+  }
+
+  /** (Re)makes the plan's batch of the channels that qualify now and are not kept out of it. */
+  private makeBatch(plan: HeaderPlan, msg: BsreadMessage): void {
     if (this.staged === plan.batch) this.drainBatch();
     plan.batchStale = false;
-    plan.remakeNow = false;
     const members: BatchMember[] = [];
     const others: number[] = [];
     const entries = msg.header.channels;
@@ -687,7 +687,6 @@ export class SwissFelFile {
       messages: 0,
       batchStale: false,
       unbatched: new Set(),
-      remakeNow: false,
     };
     this.plans.set(header, plan);
     return plan;

@@ -38,7 +38,7 @@ export class ScalarBatch {
   private readonly frameIndex: Int32Array;
   private readonly rowBytes: Int32Array;
   /** Byte offset of member j's rows in `values` (capacity × rowBytes[j] bytes each). */
-  private readonly valueStart: Int32Array;
+  private readonly valueStart: Float64Array;
   private readonly values: Uint8Array;
   /** is_data_present of member j, row r at j × capacity + r. */
   private readonly present: Uint8Array;
@@ -50,16 +50,17 @@ export class ScalarBatch {
   private readonly dataSets: NumericDataset[];
   private readonly pulseIdSets: NumericDataset[];
   private readonly presentSets: NumericDataset[];
-  private readonly valueOffsets: Float64Array;
   private readonly presentOffsets: Float64Array;
   private readonly zeroOffsets: Float64Array;
+  /** Header index of the member whose frame made the last stage() refuse, else -1. */
+  refusedBy = -1;
 
   constructor(members: readonly BatchMember[]) {
     this.members = members;
     const n = members.length;
     this.frameIndex = new Int32Array(n);
     this.rowBytes = new Int32Array(n);
-    this.valueStart = new Int32Array(n);
+    this.valueStart = new Float64Array(n);
     let rowTotal = 0;
     this.memberAt = new Uint8Array(members.reduce((a, m) => Math.max(a, m.index + 1), 0));
     for (let j = 0; j < n; j++) {
@@ -83,7 +84,6 @@ export class ScalarBatch {
     this.dataSets = members.map((m) => m.column.dataset);
     this.pulseIdSets = members.map((m) => m.channel.pulseId.dataset);
     this.presentSets = members.map((m) => m.channel.present.dataset);
-    this.valueOffsets = Float64Array.from(this.valueStart);
     this.presentOffsets = Float64Array.from(members, (_, j) => j * this.capacity);
     this.zeroOffsets = new Float64Array(n);
   }
@@ -108,9 +108,6 @@ export class ScalarBatch {
   get full(): boolean {
     return this.rows >= this.capacity;
   }
-
-  /** Header index of the member whose frame made the last stage() refuse, else -1. */
-  refusedBy = -1;
 
   /**
    * Stages one message's row for every member; returns false, having staged nothing, when a
@@ -213,7 +210,7 @@ export class ScalarBatch {
     };
     const values = this.values;
     settle(
-      () => appendToMany(this.dataSets, values, this.valueOffsets, n),
+      () => appendToMany(this.dataSets, values, this.valueStart, n),
       (m) => m.column,
       (j) => values.subarray(this.valueStart[j]!, this.valueStart[j]! + n * this.rowBytes[j]!),
     );
