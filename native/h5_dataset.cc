@@ -306,6 +306,19 @@ void FlushPending(Napi::Env env, Object& o) {
 
 Napi::Value RowCount(Napi::Env env, const Object& o) { return Napi::Number::New(env, static_cast<double>(o.rows + o.pendingRows)); }
 
+// Gathers a small append (at most kPendingLimit / 2 bytes) into o.pending, first writing what is
+// pending when it reached a chunk boundary or would overflow the buffer. Returns nullptr, or the
+// failed HDF5 function (the error stack is left in place; nothing was gathered).
+const char* GatherRows(Object& o, const uint8_t* data, size_t length, uint64_t rows) {
+  if (o.pendingRows > 0 && ((o.rows + o.pendingRows) % o.chunkRows == 0 || o.pending.size() + length > kPendingLimit)) {
+    const char* failed = FlushPendingRaw(o);
+    if (failed != nullptr) return failed;
+  }
+  o.pending.insert(o.pending.end(), data, data + length);
+  o.pendingRows += rows;
+  return nullptr;
+}
+
 // h5DatasetAppendMany(datasets: Float64Array, bytes, byteOffsets: Float64Array, rows) ->
 // [[index, message], ...] for the datasets that refused their rows (usually none).
 // Dataset k gets `rows` rows from bytes[byteOffsets[k] ..], its own row size each: one call for
@@ -344,19 +357,12 @@ Napi::Value AppendMany(const Napi::CallbackInfo& info) {
   uint32_t nf = 0;
   for (size_t k = 0; k < n; k++) {
     Object& o = *objs[k];
-    const uint64_t len = rows * o.rowBytes;
-    if (o.pendingRows > 0 && ((o.rows + o.pendingRows) % o.chunkRows == 0 || o.pending.size() + len > kPendingLimit)) {
-      if (FlushPendingRaw(o) != nullptr) {
-        Napi::Array f = Napi::Array::New(env, 2);
-        f.Set(0u, Napi::Number::New(env, static_cast<double>(k)));
-        f.Set(1u, Napi::String::New(env, o.path + ": writing " + std::to_string(o.pendingRows) + " buffered rows: " + TakeStackText()));
-        failed.Set(nf++, f);
-        continue;
-      }
+    if (GatherRows(o, b.data + static_cast<size_t>(offsets[k]), static_cast<size_t>(rows * o.rowBytes), rows) != nullptr) {
+      Napi::Array f = Napi::Array::New(env, 2);
+      f.Set(0u, Napi::Number::New(env, static_cast<double>(k)));
+      f.Set(1u, Napi::String::New(env, o.path + ": writing " + std::to_string(o.pendingRows) + " buffered rows: " + TakeStackText()));
+      failed.Set(nf++, f);
     }
-    const uint8_t* src = b.data + static_cast<size_t>(offsets[k]);
-    o.pending.insert(o.pending.end(), src, src + len);
-    o.pendingRows += rows;
   }
   return failed;
 }
@@ -381,10 +387,6 @@ Napi::Value Append(const Napi::CallbackInfo& info) {
           "H5Dwrite");
   }
   if (rows == 0) return RowCount(env, o);
-  // Write what is pending when it reached a chunk boundary or would overflow the buffer.
-  if (o.pendingRows > 0 && ((o.rows + o.pendingRows) % o.chunkRows == 0 || o.pending.size() + b.length > kPendingLimit)) {
-    FlushPending(env, o);
-  }
   if (b.length > kPendingLimit / 2) {
     FlushPending(env, o);
     uint64_t first = o.rows;
@@ -398,8 +400,8 @@ Napi::Value Append(const Napi::CallbackInfo& info) {
       }
     }
   } else {
-    o.pending.insert(o.pending.end(), b.data, b.data + b.length);
-    o.pendingRows += rows;
+    const char* failed = GatherRows(o, b.data, b.length, rows);
+    if (failed != nullptr) Fail(env, failed, o.path + ": writing " + std::to_string(o.pendingRows) + " buffered rows");
   }
   return RowCount(env, o);
 }
