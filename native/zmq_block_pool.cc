@@ -23,27 +23,12 @@ constexpr size_t kPoolMaxBlocks = 4096;
 constexpr auto kPoolMaxIdle = std::chrono::seconds(5);
 }  // namespace
 
-void BlockPool::takeIdle(std::vector<uint8_t*>& out) {
-  const auto oldest = std::chrono::steady_clock::now() - kPoolMaxIdle;
-  for (size_t i = 0; i < blocks_.size();) {
-    if (blocks_[i].given < oldest) {
-      out.push_back(blocks_[i].p);
-      bytes_ -= blocks_[i].cap;
-      blocks_[i] = blocks_.back();
-      blocks_.pop_back();
-    } else {
-      i++;
-    }
-  }
-}
-
 uint8_t* BlockPool::take(size_t want, size_t& cap) {
   if (want < kPoolMinBlock / 2) return nullptr;
-  std::vector<uint8_t*> idle;
+  trimIdle();
   uint8_t* p = nullptr;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    takeIdle(idle);
     size_t best = blocks_.size();
     for (size_t i = 0; i < blocks_.size(); i++) {
       size_t c = blocks_[i].cap;
@@ -64,35 +49,39 @@ uint8_t* BlockPool::take(size_t want, size_t& cap) {
       bytes_ -= cap;
     }
   }
-  for (uint8_t* q : idle) std::free(q);
   return p;
 }
 
 void BlockPool::give(uint8_t* p, size_t cap) {
   if (p == nullptr) return;
   if (cap >= kPoolMinBlock) {
-    std::vector<uint8_t*> idle;
-    bool kept = false;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      takeIdle(idle);
-      if (users_ > 0 && bytes_ + cap <= kPoolMaxBytes && blocks_.size() < kPoolMaxBlocks) {
-        blocks_.push_back(Block{p, cap, std::chrono::steady_clock::now()});
-        bytes_ += cap;
-        kept = true;
-      }
+    trimIdle();
+    std::lock_guard<std::mutex> lk(mu_);
+    if (users_ > 0 && bytes_ + cap <= kPoolMaxBytes && blocks_.size() < kPoolMaxBlocks) {
+      blocks_.push_back(Block{p, cap, std::chrono::steady_clock::now()});
+      bytes_ += cap;
+      return;
     }
-    for (uint8_t* q : idle) std::free(q);
-    if (kept) return;
   }
   std::free(p);
 }
 
 void BlockPool::trimIdle() {
+  // Collected under the lock, freed outside it.
   std::vector<uint8_t*> idle;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    takeIdle(idle);
+    const auto oldest = std::chrono::steady_clock::now() - kPoolMaxIdle;
+    for (size_t i = 0; i < blocks_.size();) {
+      if (blocks_[i].given < oldest) {
+        idle.push_back(blocks_[i].p);
+        bytes_ -= blocks_[i].cap;
+        blocks_[i] = blocks_.back();
+        blocks_.pop_back();
+      } else {
+        i++;
+      }
+    }
   }
   for (uint8_t* q : idle) std::free(q);
 }

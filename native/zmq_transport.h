@@ -63,7 +63,7 @@ class BlockPool {
   void give(uint8_t* p, size_t cap);
   // Receiver threads register while they run; the last one to stop empties the pool, so an
   // idle process does not keep the memory.
-  // Frees the blocks that have waited unused too long (also done by take and give).
+  // Frees the blocks that have waited unused longer than 5 s (also done by take and give).
   void trimIdle();
   void addUser();
   void removeUser();
@@ -74,9 +74,6 @@ class BlockPool {
     size_t cap;
     std::chrono::steady_clock::time_point given;
   };
-  // Frees the blocks that waited longer than kPoolMaxIdle (called with mu_ held; the caller
-  // frees what is returned, outside the lock).
-  void takeIdle(std::vector<uint8_t*>& out);
   std::mutex mu_;
   std::vector<Block> blocks_;
   size_t bytes_ = 0;
