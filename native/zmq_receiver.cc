@@ -1,4 +1,8 @@
 // Receiver: the JS class ZmqReceiver over a State (zmq_transport.h).
+#include <sys/eventfd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <set>
 
 #include "args.h"
@@ -23,7 +27,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
                         InstanceMethod("close", &Receiver::Close)});
   }
 
-  // new Receiver(address, mode 'pull'|'sub', rcvHwm, queueMessages, queueBytes, slabs = 0)
+  // new Receiver(address, mode 'pull'|'sub', rcvHwm, queueMessages, queueBytes, slabs = 0, reader = 'libzmq'|'zmtp')
   explicit Receiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Receiver>(info) {
     sf::Args a(info, "ZmqReceiver");
     Napi::Env env = a.Env();
@@ -38,17 +42,37 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
     st->queueMax = qmax > 0 ? static_cast<size_t>(qmax) : 1;
     st->queueBytesMax = qbytes > 0 ? static_cast<size_t>(qbytes) : 0;
     st->slabMax = static_cast<size_t>(clampInt(a.NumberOr(5, 0), 0, 4096));
-    st->ctx = zmq_ctx_new();
-    if (!st->ctx) ThrowZmq(env, std::string("zmq_ctx_new: ") + zmq_strerror(zmq_errno()), "zmq_ctx_new");
-    st->sock = zmq_socket(st->ctx, mode == "sub" ? ZMQ_SUB : ZMQ_PULL);
-    if (!st->sock) ThrowZmq(env, std::string("zmq_socket: ") + zmq_strerror(zmq_errno()), "zmq_socket");
-    int linger = 0;
-    zmq_setsockopt(st->sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(st->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (mode == "sub") zmq_setsockopt(st->sock, ZMQ_SUBSCRIBE, "", 0);
-    if (zmq_connect(st->sock, address.c_str()) != 0) {
-      std::string e = zmq_strerror(zmq_errno());
-      ThrowZmq(env, "cannot connect to " + address + ": " + e, "zmq_connect");  // ~State closes
+    std::string reader = info.Length() > 6 && info[6].IsString() ? info[6].As<Napi::String>().Utf8Value() : "libzmq";
+    if (reader == "zmtp") {
+      // The addon's own ZMTP reader (zmtp_reader.cc): a PULL input from tcp://host:port only.
+      if (mode != "pull") sf::ThrowRange(env, "the zmtp reader receives in pull mode only, not " + mode);
+      if (address.rfind("tcp://", 0) != 0) sf::ThrowRange(env, "the zmtp reader connects to tcp:// addresses only, not " + address);
+      std::string hostPort = address.substr(6);
+      size_t colon = hostPort.rfind(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == hostPort.size()) sf::ThrowRange(env, "cannot connect to " + address + ": expected tcp://host:port");
+      std::string host = hostPort.substr(0, colon);
+      if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+      if (host == "*") sf::ThrowRange(env, "cannot connect to " + address + ": * is for binding, name the host");
+      st->zmtp = true;
+      st->zmtpHost = host;
+      st->zmtpPort = hostPort.substr(colon + 1);
+      st->wakeFd = eventfd(0, EFD_CLOEXEC);
+      if (st->wakeFd < 0) ThrowZmq(env, std::string("eventfd: ") + std::strerror(errno), "eventfd");
+    } else if (reader != "libzmq") {
+      sf::ThrowRange(env, "reader must be 'libzmq' or 'zmtp', not " + reader);
+    } else {
+      st->ctx = zmq_ctx_new();
+      if (!st->ctx) ThrowZmq(env, std::string("zmq_ctx_new: ") + zmq_strerror(zmq_errno()), "zmq_ctx_new");
+      st->sock = zmq_socket(st->ctx, mode == "sub" ? ZMQ_SUB : ZMQ_PULL);
+      if (!st->sock) ThrowZmq(env, std::string("zmq_socket: ") + zmq_strerror(zmq_errno()), "zmq_socket");
+      int linger = 0;
+      zmq_setsockopt(st->sock, ZMQ_LINGER, &linger, sizeof linger);
+      zmq_setsockopt(st->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+      if (mode == "sub") zmq_setsockopt(st->sock, ZMQ_SUBSCRIBE, "", 0);
+      if (zmq_connect(st->sock, address.c_str()) != 0) {
+        std::string e = zmq_strerror(zmq_errno());
+        ThrowZmq(env, "cannot connect to " + address + ": " + e, "zmq_connect");  // ~State closes
+      }
     }
     State* raw = st.get();
     st->thread = std::thread([raw] { raw->run(); });
@@ -124,6 +148,11 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
       o.Set("slabsFree", static_cast<double>(free));
       o.Set("slabsDropped", static_cast<double>(st_->slabsDropped));
       o.Set("slabOverflows", static_cast<double>(st_->slabOverflows.load()));
+      if (st_->zmtp) {
+        o.Set("connections", static_cast<double>(st_->zmtpConnections.load()));
+        o.Set("protocolErrors", static_cast<double>(st_->zmtpErrors.load()));
+        o.Set("lastProtocolError", st_->zmtpLastError);
+      }
     }
     return o;
   }

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <unistd.h>
+
 #include "zmq_transport.h"
 
 namespace zmqt {
@@ -33,158 +35,201 @@ void State::releaseAll(std::vector<Msg>& msgs) {
   msgs.clear();
 }
 
-State::~State() { close(); }
+State::~State() {
+  close();
+  if (wakeFd >= 0) ::close(wakeFd);
+}
 
 bool State::full() const {
   if (queue.empty()) return false;
   return queue.size() >= queueMax || (queueBytesMax > 0 && queuedBytes >= queueBytesMax);
 }
 
-void State::run() {
-  // One zmq_msg_t reused for every part (zmq_msg_recv releases its previous content); each part
-  // is copied at once into a growing block, which becomes the message's Buffer (one copy).
-  zmq_msg_t part;
-  zmq_msg_init(&part);
-  std::vector<uint32_t> offsets;
-  size_t hint = 64 * 1024;  // capacity for the next message: the last message's size
-  pool().addUser();
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lk(mu);
-      if (full() && !stopping) waitsFull++;
-      notFull.wait(lk, [&] { return stopping || !full(); });
-      if (stopping) break;
+MessageBuilder::MessageBuilder(State& st) : st_(st) {}
+
+MessageBuilder::~MessageBuilder() { abandon(); }
+
+void MessageBuilder::choose() {
+  // The block is chosen once the first part is here: a slab the consumer handed back while the
+  // thread waited is then free again. Room for a slightly bigger message than the last, within
+  // what may be kept as slack (recycling: a quarter more, as a block may become a slab for the
+  // messages to come).
+  const bool recycling = st_.slabMax > 0;
+  size_t want = recycling ? hint_ + hint_ / 4 + 4096 : hint_ + slackAllowed(hint_) / 2;
+  chosen_ = true;
+  if (recycling) {
+    std::lock_guard<std::mutex> lk(st_.mu);
+    slot_ = st_.takeSlab(want);
+    if (slot_ >= 0) {
+      buf_ = st_.slabs[static_cast<size_t>(slot_)].data;
+      cap_ = st_.slabs[static_cast<size_t>(slot_)].cap;
     }
-    // Room for a slightly bigger message than the last, within what may be kept as slack
-    // (recycling: a quarter more, as a block may become a slab for the messages to come).
-    size_t want = slabMax > 0 ? hint + hint / 4 + 4096 : hint + slackAllowed(hint) / 2, cap = 0, total = 0;
-    int slot = -1;
-    uint8_t* buf = nullptr;
-    offsets.clear();
-    bool ok = true;
-    // A message that cannot be kept (no memory, or beyond what uint32 offsets and a Node Buffer
-    // can address) is still read to its last part, so the next message starts in step, and
-    // is then dropped and counted: bad input must never crash the process.
-    bool discard = false, chosen = false;
-    for (;;) {
-      if (zmq_msg_recv(&part, sock, 0) < 0) {
-        int e = zmq_errno();
-        if (e == EINTR) continue;  // retry this part
-        if (e != ETERM) {
-          std::lock_guard<std::mutex> lk(mu);
-          error = zmq_strerror(e);
-        }
-        ok = false;
-        break;
-      }
-      if (!chosen) {
-        // The block is chosen once the first part is here: a slab the consumer handed back
-        // while this thread waited is then free again.
-        chosen = true;
-        if (slabMax > 0) {
-          std::lock_guard<std::mutex> lk(mu);
-          slot = takeSlab(want);
-          if (slot >= 0) {
-            buf = slabs[static_cast<size_t>(slot)].data;
-            cap = slabs[static_cast<size_t>(slot)].cap;
-          }
-        }
-        if (buf == nullptr) {
-          buf = pool().take(want, cap);
-          // Recycling: a block may become a slab, which needs room for bigger messages.
-          if (buf != nullptr && slabMax > 0 && cap < want) {
-            pool().give(buf, cap);
-            buf = nullptr;
-          }
-        }
-        if (buf == nullptr) {
-          cap = want;
-          buf = static_cast<uint8_t*>(std::malloc(cap));
-        }
-        discard = buf == nullptr;
-      }
-      size_t n = zmq_msg_size(&part);
-      if (!discard && (n > kMaxMessageBytes - total || offsets.size() >= kMaxFrames)) discard = true;
-      if (!discard && total + n > cap) {
-        // Grow by half (a block doubled past 1 MB would mostly be given back at the end).
-        size_t grown = cap;
-        while (total + n > grown) grown = grown > kMaxMessageBytes / 3 * 2 ? kMaxMessageBytes : grown + grown / 2;
-        if (slot >= 0) {
-          // A slab belongs to its ArrayBuffer: move to a block of our own and free the slab.
-          slabOverflows++;
-          uint8_t* bigger = static_cast<uint8_t*>(std::malloc(grown));
-          if (bigger != nullptr) std::memcpy(bigger, buf, total);
-          releaseSlab(slot);
-          slot = -1;
-          buf = bigger;
-          cap = bigger != nullptr ? grown : 0;
-          if (bigger == nullptr) discard = true;
-        } else {
-          uint8_t* bigger = static_cast<uint8_t*>(std::realloc(buf, grown));
-          if (bigger == nullptr) {
-            discard = true;
-          } else {
-            buf = bigger;
-            cap = grown;
-          }
-        }
-      }
-      if (!discard) {
-        offsets.push_back(static_cast<uint32_t>(total));
-        std::memcpy(buf + total, zmq_msg_data(&part), n);
-        total += n;
-      }
-      if (!zmq_msg_more(&part)) break;
-    }
-    if (!ok || discard) {
-      if (slot >= 0) releaseSlab(slot);
-      else pool().give(buf, cap);
-      if (!ok) break;
-      dropped++;
-      hint = 64 * 1024;
-      continue;
-    }
-    offsets.push_back(static_cast<uint32_t>(total));
-    hint = total > 4096 ? total : 4096;
-    lastSize = total;
-    // Give back unused capacity beyond the allowed slack: the ring accounts data.byteLength, so
-    // the block must not be much bigger (a failed shrink leaves the block as it was). A slab
-    // keeps its size; a recycling receiver's block keeps up to a quarter more.
-    size_t allowed = slabMax > 0 ? total / 4 + 4096 : slackAllowed(total);
-    if (slot < 0 && cap - total > allowed) {
-      // (recycling: an eighth more, so that a slab made of it takes the next, slightly bigger
-      // message too)
-      size_t exactCap = slabMax > 0 ? total + total / 8 + 4096 : total > 0 ? total : 1;
-      uint8_t* exact = static_cast<uint8_t*>(std::realloc(buf, exactCap));
-      if (exact != nullptr) {
-        buf = exact;
-        cap = exactCap;
-      }
-    }
-    Msg out;
-    out.data = buf;
-    out.size = total;
-    out.cap = cap;
-    out.offsets = offsets;
-    out.slot = slot;
-    received++;
-    {
-      std::lock_guard<std::mutex> lk(mu);
-      queuedBytes += out.size;
-      queue.push_back(std::move(out));
-    }
-    notEmpty.notify_one();
   }
-  zmq_msg_close(&part);
+  if (buf_ == nullptr) {
+    buf_ = pool().take(want, cap_);
+    // Recycling: a block may become a slab, which needs room for bigger messages.
+    if (buf_ != nullptr && recycling && cap_ < want) {
+      pool().give(buf_, cap_);
+      buf_ = nullptr;
+    }
+  }
+  if (buf_ == nullptr) {
+    cap_ = want;
+    buf_ = static_cast<uint8_t*>(std::malloc(cap_));
+  }
+  discard_ = buf_ == nullptr;
+}
+
+uint8_t* MessageBuilder::part(size_t n) {
+  if (!chosen_) choose();
+  if (!discard_ && (n > kMaxMessageBytes - total_ || offsets_.size() >= kMaxFrames)) discard_ = true;
+  if (!discard_ && total_ + n > cap_) {
+    // Grow by half (a block doubled past 1 MB would mostly be given back at the end).
+    size_t grown = cap_;
+    while (total_ + n > grown) grown = grown > kMaxMessageBytes / 3 * 2 ? kMaxMessageBytes : grown + grown / 2;
+    if (slot_ >= 0) {
+      // A slab belongs to its ArrayBuffer: move to a block of our own and free the slab.
+      st_.slabOverflows++;
+      uint8_t* bigger = static_cast<uint8_t*>(std::malloc(grown));
+      if (bigger != nullptr) std::memcpy(bigger, buf_, total_);
+      st_.releaseSlab(slot_);
+      slot_ = -1;
+      buf_ = bigger;
+      cap_ = bigger != nullptr ? grown : 0;
+      if (bigger == nullptr) discard_ = true;
+    } else {
+      uint8_t* bigger = static_cast<uint8_t*>(std::realloc(buf_, grown));
+      if (bigger == nullptr) {
+        discard_ = true;
+      } else {
+        buf_ = bigger;
+        cap_ = grown;
+      }
+    }
+  }
+  if (discard_) return nullptr;
+  offsets_.push_back(static_cast<uint32_t>(total_));
+  uint8_t* at = buf_ + total_;
+  total_ += n;
+  return at;
+}
+
+void MessageBuilder::abandon() {
+  if (!chosen_) return;
+  if (slot_ >= 0) st_.releaseSlab(slot_);
+  else if (buf_ != nullptr) pool().give(buf_, cap_);
+  reset();
+}
+
+void MessageBuilder::reset() {
+  chosen_ = false;
+  discard_ = false;
+  slot_ = -1;
+  buf_ = nullptr;
+  cap_ = 0;
+  total_ = 0;
+  offsets_.clear();
+}
+
+void MessageBuilder::finish() {
+  if (!chosen_) choose();  // a message of no parts cannot come from either reader; kept consistent anyway
+  if (discard_) {
+    abandon();
+    st_.dropped++;
+    hint_ = 64 * 1024;
+    return;
+  }
+  offsets_.push_back(static_cast<uint32_t>(total_));
+  hint_ = total_ > 4096 ? total_ : 4096;
+  st_.lastSize = total_;
+  // Give back unused capacity beyond the allowed slack: the ring accounts data.byteLength, so
+  // the block must not be much bigger (a failed shrink leaves the block as it was). A slab
+  // keeps its size; a recycling receiver's block keeps up to a quarter more.
+  const bool recycling = st_.slabMax > 0;
+  size_t allowed = recycling ? total_ / 4 + 4096 : slackAllowed(total_);
+  if (slot_ < 0 && cap_ - total_ > allowed) {
+    // (recycling: an eighth more, so that a slab made of it takes the next, slightly bigger
+    // message too)
+    size_t exactCap = recycling ? total_ + total_ / 8 + 4096 : total_ > 0 ? total_ : 1;
+    uint8_t* exact = static_cast<uint8_t*>(std::realloc(buf_, exactCap));
+    if (exact != nullptr) {
+      buf_ = exact;
+      cap_ = exactCap;
+    }
+  }
+  Msg out;
+  out.data = buf_;
+  out.size = total_;
+  out.cap = cap_;
+  out.offsets = offsets_;
+  out.slot = slot_;
+  reset();
+  st_.received++;
+  {
+    std::lock_guard<std::mutex> lk(st_.mu);
+    st_.queuedBytes += out.size;
+    st_.queue.push_back(std::move(out));
+  }
+  st_.notEmpty.notify_one();
+}
+
+bool State::waitForRoom() {
+  std::unique_lock<std::mutex> lk(mu);
+  if (full() && !stopping) waitsFull++;
+  notFull.wait(lk, [&] { return stopping || !full(); });
+  return !stopping;
+}
+
+void State::stopped() {
   pool().removeUser();
-  // The socket belongs to this thread: close it here.
-  zmq_close(sock);
-  sock = nullptr;
   {
     std::lock_guard<std::mutex> lk(mu);
     stopping = true;
   }
   notEmpty.notify_all();
+}
+
+void State::run() {
+  if (zmtp) {
+    runZmtp();
+    return;
+  }
+  // One zmq_msg_t reused for every part (zmq_msg_recv releases its previous content); each part
+  // is copied at once into the message's block (one copy).
+  zmq_msg_t part;
+  zmq_msg_init(&part);
+  pool().addUser();
+  {
+    MessageBuilder mb(*this);
+    bool ok = true;
+    while (ok && waitForRoom()) {
+      // A message that cannot be kept (no memory, or beyond what uint32 offsets and a Node Buffer
+      // can address) is still read to its last part, so the next message starts in step, and
+      // is then dropped and counted: bad input must never crash the process.
+      for (;;) {
+        if (zmq_msg_recv(&part, sock, 0) < 0) {
+          int e = zmq_errno();
+          if (e == EINTR) continue;  // retry this part
+          if (e != ETERM) {
+            std::lock_guard<std::mutex> lk(mu);
+            error = zmq_strerror(e);
+          }
+          ok = false;
+          break;
+        }
+        size_t n = zmq_msg_size(&part);
+        uint8_t* at = mb.part(n);
+        if (at != nullptr) std::memcpy(at, zmq_msg_data(&part), n);
+        if (!zmq_msg_more(&part)) break;
+      }
+      if (ok) mb.finish();
+    }
+  }
+  zmq_msg_close(&part);
+  // The socket belongs to this thread: close it here.
+  zmq_close(sock);
+  sock = nullptr;
+  stopped();
 }
 
 void State::close() {
@@ -197,6 +242,7 @@ void State::close() {
   notFull.notify_all();
   notEmpty.notify_all();
   if (ctx) zmq_ctx_shutdown(ctx);  // blocking zmq_msg_recv returns ETERM
+  if (wakeFd >= 0) wakeZmtp();     // the ZMTP reader's poll returns
   if (thread.joinable()) thread.join();
   if (sock) { zmq_close(sock); sock = nullptr; }
   if (ctx) { zmq_ctx_term(ctx); ctx = nullptr; }

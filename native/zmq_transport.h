@@ -122,6 +122,13 @@ struct State {
   std::atomic<size_t> lastSize{0};
   uint64_t slabsDropped = 0;    // JS thread
   std::atomic<uint64_t> slabOverflows{0};  // messages that outgrew their slab
+  // The addon's own ZMTP reader (zmtp_reader.cc) instead of libzmq: PULL from tcp:// only.
+  bool zmtp = false;
+  std::string zmtpHost, zmtpPort;
+  int wakeFd = -1;  // eventfd: close() wakes the reader's poll
+  std::atomic<uint64_t> zmtpConnections{0};  // handshakes completed
+  std::atomic<uint64_t> zmtpErrors{0};       // connections ended by a protocol error
+  std::string zmtpLastError;                 // under mu
 
   ~State();
 
@@ -133,8 +140,16 @@ struct State {
   void releaseAll(std::vector<Msg>& msgs);
   // Caller holds mu. At least one message is always allowed, however big.
   bool full() const;
-  // The receiving thread's loop.
+  // The receiving thread's loop (libzmq, or runZmtp).
   void run();
+  // zmtp_reader.cc: connects, handshakes and reads messages until close(), reconnecting as
+  // libzmq does (every 100 ms) when the peer is not there or goes away.
+  void runZmtp();
+  void wakeZmtp();
+  // Receiving thread: waits while the queue is full; false once stopping.
+  bool waitForRoom();
+  // Receiving thread, at its end: no more messages will come.
+  void stopped();
   // Idempotent; joins the thread, closes socket and context, frees undelivered messages.
   void close();
   // JS thread. Hands a slab back (recycle(slot)): free for the next message, or dropped (its
@@ -150,6 +165,37 @@ struct State {
   Napi::Value adoptSlab(Napi::Env env, Msg& m);
   // Moves up to max messages out of the queue (caller holds no lock).
   void take(size_t max, std::vector<Msg>& out);
+};
+
+// Builds one message's block from its parts, for both readers: the block is chosen at the first
+// part (a free slab, a pooled block or a new one), grown as parts come, trimmed and queued at
+// the end. A message that cannot be kept (no memory, or beyond what uint32 offsets and a Node
+// Buffer can address) is still read to its last part, so the next one starts in step, and is
+// then dropped and counted: bad input must never crash the process.
+class MessageBuilder {
+ public:
+  explicit MessageBuilder(State& st);
+  ~MessageBuilder();
+  MessageBuilder(const MessageBuilder&) = delete;
+  MessageBuilder& operator=(const MessageBuilder&) = delete;
+  // Where the next part's n bytes go, or nullptr when this message is being discarded.
+  uint8_t* part(size_t n);
+  // The last part is in: queues the message (or counts it dropped).
+  void finish();
+  // The connection ended mid-message: the block goes back, nothing is queued.
+  void abandon();
+  bool started() const { return chosen_; }
+
+ private:
+  void choose();
+  void reset();
+  State& st_;
+  std::vector<uint32_t> offsets_;
+  size_t hint_ = 64 * 1024;  // the last message's size: the next block's capacity
+  size_t cap_ = 0, total_ = 0;
+  int slot_ = -1;
+  uint8_t* buf_ = nullptr;
+  bool chosen_ = false, discard_ = false;
 };
 
 // The messages as a JS array of { data, offsets, slot }; JS owns their blocks afterwards.

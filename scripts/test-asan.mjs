@@ -36,7 +36,13 @@ const FLAGS = `${SANITIZE} -fno-omit-frame-pointer -g -O1`;
 // Test directories (under dist/test/unit) and single files run against the sanitizer build.
 // (Not native/malloc-tuning: ASan's allocator replaces glibc's, and its mallopt() refuses.)
 const TEST_DIRS = ['bsread', 'h5'];
-const TEST_FILES = ['native/decoders-fuzz.test.js', 'native/errors.test.js', 'transport/native-receiver.test.js', 'transport/native-sender.test.js'];
+const TEST_FILES = [
+  'native/decoders-fuzz.test.js',
+  'native/errors.test.js',
+  'transport/native-receiver.test.js',
+  'transport/native-sender.test.js',
+  'transport/zmtp-reader.test.js',
+];
 // Bounds: a hung test must not hang CI.
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 const TEST_TIMEOUT_MS = 20 * 60_000;

@@ -7,7 +7,7 @@ import { BsreadError, errorMessage, MalformedMessageError, type MalformedKind } 
 import { JetStreamPublisher, type JetStreamStatus, type StreamSettings } from '../jetstream/index.js';
 import type { Logger } from '../log.js';
 import { ReplayService, type ConsumerStatus } from '../replay/index.js';
-import { messageFrames, NativeStreamReceiver, packFrames, type PackedFrames, type ReceiveMode } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, packFrames, type PackedFrames, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
 import { CompatOutput, type CompatOutputStatus } from './compat-output.js';
 import { DispatcherStream, type DispatcherStreamOptions, type DispatcherStreamStatus } from './dispatcher-stream.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
@@ -21,6 +21,8 @@ export interface BufferServiceOptions {
   /** The source, tcp://host:port. */
   inputAddress: string;
   inputMode: ReceiveMode;
+  /** Who reads the input (NativeReceiverOptions.reader); default libzmq. */
+  inputReader?: ReceiveReader | undefined;
   /** Receive high-water mark of the input (the original used 100). */
   inputHighWaterMark?: number;
   /** Compatible PUSH output, e.g. tcp://127.0.0.1:8082. */
@@ -56,6 +58,11 @@ export interface BufferStatus {
     malformed: Record<string, number>;
     /** Messages read and dropped because they could not be kept (4 GiB or more, or no memory). */
     oversized: number;
+    /** Who reads the input: zmtp (the addon's ZMTP reader) or libzmq. */
+    reader: ReceiveReader;
+    /** zmtp: connections to the source ended because it broke the protocol, and the last reason. */
+    protocol_errors: number;
+    last_protocol_error: string | null;
     rate_hz: number;
     last_pulse_id: number | null;
   };
@@ -90,6 +97,8 @@ export class BufferService {
   private input: NativeStreamReceiver | undefined;
   /** Oversized messages counted by inputs closed since (a dispatcher stream's earlier addresses). */
   private oversizedBefore = 0;
+  private protocolErrorsBefore = 0;
+  private protocolErrorsLogged = 0;
   private inputAddress: string;
   private dispatcher: DispatcherStream | undefined;
   readonly history = new StatusHistory();
@@ -167,6 +176,7 @@ export class BufferService {
       mode: this.opts.inputMode,
       highWaterMark: this.opts.inputHighWaterMark ?? 100,
       receiveTimeoutMs: 1000,
+      reader: this.opts.inputReader ?? 'libzmq',
     });
   }
 
@@ -182,7 +192,9 @@ export class BufferService {
     this.input = next;
     this.inputAddress = address;
     if (old !== undefined) {
-      this.oversizedBefore += old.stats().dropped;
+      const st = old.stats();
+      this.oversizedBefore += st.dropped;
+      this.protocolErrorsBefore += st.protocolErrors ?? 0;
       old.close();
     }
     this.opts.log.info({ input: address }, 'input connected to a new source address');
@@ -190,6 +202,12 @@ export class BufferService {
 
   private oversized(): number {
     return this.oversizedBefore + (this.input?.stats().dropped ?? 0);
+  }
+
+  private protocolErrors(): { count: number; last: string | null } {
+    const st = this.input?.stats();
+    const last = st?.lastProtocolError;
+    return { count: this.protocolErrorsBefore + (st?.protocolErrors ?? 0), last: last === undefined || last === '' ? null : last };
   }
 
   private async runIntake(): Promise<void> {
@@ -287,6 +305,11 @@ export class BufferService {
       this.opts.log.error({ oversized }, `${oversized - this.oversizedLogged} message(s) from the source too big to keep (4 GiB or more, or no memory): dropped`);
       this.oversizedLogged = oversized;
     }
+    const pe = this.protocolErrors();
+    if (pe.count > this.protocolErrorsLogged) {
+      this.opts.log.error({ input: this.inputAddress, protocol_errors: pe.count }, `the source broke the ZeroMQ protocol and was disconnected: ${pe.last ?? 'no reason given'}`);
+      this.protocolErrorsLogged = pe.count;
+    }
     this.ring.evict(t);
     this.replay?.releaseIdle(t);
     void this.publisher?.refreshStreamState();
@@ -304,6 +327,7 @@ export class BufferService {
 
   status(): BufferStatus {
     const r = this.ring.stats();
+    const pe = this.protocolErrors();
     const l = this.ring.limits;
     return {
       service: 'sf_bsread_buffer',
@@ -316,6 +340,9 @@ export class BufferService {
         not_data: this.notData,
         malformed: this.malformed.toJSON(),
         oversized: this.oversized(),
+        reader: this.opts.inputReader ?? 'libzmq',
+        protocol_errors: pe.count,
+        last_protocol_error: pe.last,
         rate_hz: Math.round(this.rate.hz * 10) / 10,
         last_pulse_id: this.lastPulseId,
       },

@@ -18,6 +18,9 @@ export function renderMetrics(s: BufferStatus): string {
     Object.entries(s.input.malformed).map(([k, v]) => [{ kind: k }, v]),
   );
   metric('bsread_buffer_oversized_total', 'counter', 'Messages too big to keep (4 GiB or more, or no memory), dropped', [[{}, s.input.oversized]]);
+  metric('bsread_buffer_input_protocol_errors_total', 'counter', 'Connections to the source ended because it broke the ZeroMQ protocol (zmtp reader)', [
+    [{}, s.input.protocol_errors],
+  ]);
   metric('bsread_buffer_intake_rate_hz', 'gauge', 'Messages per second received', [[{}, s.input.rate_hz]]);
   metric('bsread_buffer_depth_messages', 'gauge', 'Messages held', [[{}, s.buffer.depth]]);
   metric('bsread_buffer_depth_bytes', 'gauge', 'Bytes held', [[{}, s.buffer.bytes]]);

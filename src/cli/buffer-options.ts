@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { checkStreamName, parseServerList } from '../jetstream/index.js';
 import { LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { DEFAULT_DISPATCHER_URL } from '../dispatcher/dispatcher-client.js';
-import { parseStreamAddress, RECEIVE_MODES, type ReceiveMode } from '../transport/index.js';
+import { parseStreamAddress, RECEIVE_MODES, RECEIVE_READERS, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
 import { byteSizeOption, hostOption, integerOption, positiveOption, UsageError } from './option-parsers.js';
 
 export interface BufferConfig {
@@ -12,6 +12,8 @@ export interface BufferConfig {
   stream: string | null;
   channelsFile: string | null;
   mode: ReceiveMode;
+  /** --input_reader: who reads the input's wire (defaultInputReader when not given). */
+  inputReader: ReceiveReader;
   outputPort: number;
   replayPort: number;
   bufferLength: number;
@@ -27,12 +29,23 @@ export interface BufferConfig {
   jetStream: { servers: string[]; stream: string; replicas: number } | null;
 }
 
+/** The addon's ZMTP reader where it can read the input (PULL), libzmq otherwise (SUB). */
+export function defaultInputReader(mode: ReceiveMode): ReceiveReader {
+  return mode === 'pull' ? 'zmtp' : 'libzmq';
+}
+
 export function buildBufferCommand(): Command {
   return new Command('sf_bsread_buffer')
     .description('Buffers a bsread stream and serves it to writers: the compatible PUSH output on OUTPUT_PORT and the replay service on REPLAY_PORT')
     .argument('[stream]', 'source stream to connect to, tcp://HOST:PORT (or use -c)')
     .option('-c, --channels_file <file>', 'request a stream for these channels from the dispatcher (JSON {"channels":[...]} or one name per line)')
     .addOption(new Option('--mode <mode>', 'input socket: pull, or sub (default: pull; sub with -c)').choices(RECEIVE_MODES as string[]))
+    .addOption(
+      new Option(
+        '--input_reader <reader>',
+        "who reads the input: zmtp (the addon's own ZMTP 3 reader; pull only) or libzmq (default: zmtp in pull mode, libzmq in sub mode)",
+      ).choices(RECEIVE_READERS as string[]),
+    )
     .option('-o, --output_port <port>', 'port of the compatible PUSH output', integerOption('OUTPUT_PORT', 1, 65534), 8082)
     .option('--replay_port <port>', 'port of the replay service (default OUTPUT_PORT+1)', integerOption('--replay_port', 1, 65535))
     .option('-b, --buffer_length <n>', 'messages to keep', integerOption('BUFFER_LENGTH', 1, 100_000_000), 100)
@@ -52,6 +65,7 @@ export function buildBufferCommand(): Command {
 interface RawOptions {
   channels_file?: string;
   mode?: ReceiveMode;
+  input_reader?: ReceiveReader;
   output_port: number;
   replay_port?: number;
   buffer_length: number;
@@ -111,10 +125,13 @@ export function parseBufferArgs(argv: readonly string[], command: Command = buil
       throw new UsageError((e as Error).message);
     }
   }
+  const mode = o.mode ?? (channelsFile !== null ? 'sub' : 'pull');
+  if (o.input_reader === 'zmtp' && mode !== 'pull') throw new UsageError('--input_reader zmtp reads a pull input only; use libzmq with --mode sub');
   return {
     stream,
     channelsFile,
-    mode: o.mode ?? (channelsFile !== null ? 'sub' : 'pull'),
+    mode,
+    inputReader: o.input_reader ?? defaultInputReader(mode),
     outputPort: o.output_port,
     replayPort,
     bufferLength: o.buffer_length,

@@ -94,6 +94,7 @@ function serviceOptions(cfg: BufferConfig, input: FirstStream, log: Logger): Buf
     dispatcher: input.dispatcher,
     inputAddress: input.address,
     inputMode: cfg.mode,
+    inputReader: cfg.inputReader,
     outputAddress: `tcp://${cfg.bindHost}:${cfg.outputPort}`,
     replayAddress: `tcp://${cfg.bindHost}:${cfg.replayPort}`,
     bindHost: cfg.bindHost,

@@ -136,6 +136,10 @@ export interface ZmqReceiverStats {
   slabsFree?: number;
   slabsDropped?: number;
   slabOverflows?: number;
+  /** The zmtp reader: handshakes completed, connections ended by a protocol error, the last such error. */
+  connections?: number;
+  protocolErrors?: number;
+  lastProtocolError?: string;
 }
 
 export interface AddonReceiver {
@@ -156,7 +160,7 @@ export interface AddonSender {
 
 /** libzmq failures carry code ZMQ_ERR (ZMQ_ERR_CLOSED: a closed sender was used). */
 export interface TransportAddon {
-  ZmqReceiver: new (address: string, mode: string, highWaterMark: number, queueMessages: number, queueBytes: number, slabs: number) => AddonReceiver;
+  ZmqReceiver: new (address: string, mode: string, highWaterMark: number, queueMessages: number, queueBytes: number, slabs: number, reader?: 'libzmq' | 'zmtp') => AddonReceiver;
   ZmqSender: new (address: string, mode: string, how: 'bind' | 'connect', highWaterMark: number, lingerMs: number) => AddonSender;
   zmqVersion: string;
 }

@@ -41,7 +41,17 @@ export interface NativeReceiverOptions extends StreamReceiverOptions {
    * message, so far fewer major GCs. Such messages are valid only until released.
    */
   recycleSlabs?: number;
+  /**
+   * Who reads the wire. 'libzmq' (default): a libzmq PULL or SUB socket. 'zmtp': the addon's
+   * own ZMTP 3 reader, for a PULL input from tcp://host:port only; it copies each frame straight
+   * into the message block instead of passing it through libzmq as a message of its own, which
+   * costs far less for messages of many small frames (docs/native-receive.md).
+   */
+  reader?: ReceiveReader;
 }
+
+export type ReceiveReader = 'libzmq' | 'zmtp';
+export const RECEIVE_READERS: readonly ReceiveReader[] = ['zmtp', 'libzmq'];
 
 /** Messages handed out without a turn of the event loop (zeromq.js uses 512 operations). */
 const MAX_WITHOUT_YIELD = 256;
@@ -71,6 +81,7 @@ export class NativeStreamReceiver {
         Math.max(1, opts.queueMessages ?? 64),
         Math.max(0, opts.queueBytes ?? 256 * 1024 * 1024),
         Math.max(0, Math.floor(opts.recycleSlabs ?? 0)),
+        opts.reader ?? 'libzmq',
       );
     } catch (e) {
       throw new BsreadError('BSREAD_ERR_TRANSPORT', `cannot connect to ${opts.address}: ${(e as Error).message}`, { cause: e });

@@ -7,7 +7,20 @@ import { StatusHistory } from '../../../src/buffer/status-history.js';
 const status: BufferStatus = {
   service: 'sf_bsread_buffer',
   uptime_s: 3,
-  input: { address: 'tcp://a:1', mode: 'pull', received: 10, buffered: 9, not_data: 0, malformed: { bad_json: 1 }, oversized: 0, rate_hz: 100, last_pulse_id: 42 },
+  input: {
+    address: 'tcp://a:1',
+    mode: 'pull',
+    received: 10,
+    buffered: 9,
+    not_data: 0,
+    malformed: { bad_json: 1 },
+    oversized: 0,
+    reader: 'zmtp',
+    protocol_errors: 0,
+    last_protocol_error: null,
+    rate_hz: 100,
+    last_pulse_id: 42,
+  },
   buffer: { depth: 9, seconds: 0.1, bytes: 900, oldest_pulse_id: 34, newest_pulse_id: 42, evicted: 0, max_messages: 100, max_seconds: null, max_bytes: null },
   output: { endpoint: 'tcp://127.0.0.1:8082', peers: 1, cursor: 9, nextPulseId: null, lag: 0, sent: 9, skipped: 0 },
   replay: {

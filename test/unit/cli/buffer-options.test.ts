@@ -10,6 +10,7 @@ test('defaults of the original: -o 8082, -b 100, pull; replay port = output + 1'
   assert.equal(c.replayPort, 8083);
   assert.equal(c.bufferLength, 100);
   assert.equal(c.mode, 'pull');
+  assert.equal(c.inputReader, 'zmtp');
   assert.equal(c.bindHost, '127.0.0.1');
   assert.equal(c.statusPort, null);
 });
@@ -35,6 +36,7 @@ test('-c defaults to sub; all options parse', () => {
     '9200',
   ]);
   assert.equal(c.mode, 'sub');
+  assert.equal(c.inputReader, 'libzmq');
   assert.equal(c.channelsFile, 'x.txt');
   assert.equal(c.outputPort, 9000);
   assert.equal(c.replayPort, 9200);
@@ -43,6 +45,11 @@ test('-c defaults to sub; all options parse', () => {
   assert.equal(c.logLevel, 'DEBUG');
   assert.equal(c.analyzer, true);
   assert.equal(c.statusPort, 9100);
+});
+
+test('--input_reader: libzmq on request, for pull too', () => {
+  assert.equal(parseBufferArgs(['tcp://a:1', '--input_reader', 'libzmq']).inputReader, 'libzmq');
+  assert.equal(parseBufferArgs(['tcp://a:1', '--mode', 'sub']).inputReader, 'libzmq');
 });
 
 test('usage errors', () => {
@@ -58,6 +65,8 @@ test('usage errors', () => {
     ['tcp://a:1', '--buffer_bytes', 'lots'],
     ['tcp://a:1', '--log_level', 'LOUD'],
     ['tcp://a:1', '--mode', 'dealer'],
+    ['tcp://a:1', '--input_reader', 'jeromq'],
+    ['tcp://a:1', '--mode', 'sub', '--input_reader', 'zmtp'],
     ['tcp://a:1', '--replay_port', '8082'],
     ['tcp://a:1', '--bind_host', 'a b'],
     ['tcp://a:1', '--no_such_option'],
