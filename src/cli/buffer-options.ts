@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { checkStreamName, parseServerList } from '../jetstream/index.js';
 import { LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { DEFAULT_DISPATCHER_URL } from '../dispatcher/dispatcher-client.js';
-import { parseStreamAddress, RECEIVE_MODES, RECEIVE_READERS, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
+import { defaultInputReader, parseStreamAddress, RECEIVE_MODES, RECEIVE_READERS, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
 import { byteSizeOption, hostOption, integerOption, positiveOption, UsageError } from './option-parsers.js';
 
 export interface BufferConfig {
@@ -27,11 +27,6 @@ export interface BufferConfig {
   consumerIdleS: number;
   /** --jetstream: publish every message into this JetStream stream too. */
   jetStream: { servers: string[]; stream: string; replicas: number } | null;
-}
-
-/** The addon's ZMTP reader where it can read the input (PULL), libzmq otherwise (SUB). */
-export function defaultInputReader(mode: ReceiveMode): ReceiveReader {
-  return mode === 'pull' ? 'zmtp' : 'libzmq';
 }
 
 export function buildBufferCommand(): Command {

@@ -10,7 +10,7 @@ import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { nativeAddon } from '../native/surface.js';
 import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
 import { letHeapGrowForBuffers } from '../runtime/heap-growth.js';
-import { parseStreamAddress, RECEIVE_MODES, type ReceiveMode } from '../transport/index.js';
+import { defaultInputReader, parseStreamAddress, RECEIVE_MODES, RECEIVE_READERS, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
 import { Acquisition } from '../writer/acquisition.js';
 import { DEV_NULL, makeOutputFolder, refuseExisting } from '../writer/output-path.js';
 import { isNatsAddress, parseJetStreamAddress } from '../jetstream/index.js';
@@ -25,6 +25,7 @@ interface WriterCliOptions {
   log_level: LogLevelName;
   rest_host: string;
   mode: ReceiveMode;
+  input_reader?: ReceiveReader;
   flush_interval: number;
   bitshuffle: BitshuffleStorage;
   probe_timeout: number;
@@ -66,6 +67,7 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
   const jetStream = isNatsAddress(streamAddress) ? parseJetStreamAddress(streamAddress, 'stream_address') : null;
   if (jetStream === null) parseStreamAddress(streamAddress, 'stream_address');
   if (outputFile.trim() === '' || outputFile.includes('\0')) throw usage(`output_file ${JSON.stringify(outputFile)} is not a usable path`);
+  if (o.input_reader === 'zmtp' && o.mode !== 'pull') throw usage('--input_reader zmtp reads a pull source only; use libzmq with --mode sub');
   const log = createLogger('sf_bsread_writer', o.log_level);
   keepFreedMemoryInProcess(log);
   letHeapGrowForBuffers(log);
@@ -73,7 +75,9 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
   const output = outputFile === DEV_NULL ? DEV_NULL : resolve(outputFile);
   const acquisition = new Acquisition({
     openSource:
-      jetStream !== null ? jetStreamSourceOpener({ address: jetStream, log }) : messageSourceOpener({ streamAddress, mode: o.mode, probeTimeoutMs: o.probe_timeout, log }),
+      jetStream !== null
+        ? jetStreamSourceOpener({ address: jetStream, log })
+        : messageSourceOpener({ streamAddress, mode: o.mode, reader: o.input_reader ?? defaultInputReader(o.mode), probeTimeoutMs: o.probe_timeout, log }),
     createFile: ({ path, overwrite, parameters }) => {
       // /general keys: given as "general/user" over REST; passed in both spellings.
       const general = Object.fromEntries(
@@ -159,6 +163,11 @@ const program = new Command('sf_bsread_writer')
   .addOption(new Option('--log_level <level>', 'log level').choices(LOG_LEVEL_NAMES).default('INFO'))
   .option('--rest_host <host>', 'interface the REST API listens on', '127.0.0.1')
   .option('--mode <mode>', `receive mode when no replay service answers: ${RECEIVE_MODES.join('|')}`, choiceOption('--mode', RECEIVE_MODES), 'pull')
+  .option(
+    '--input_reader <reader>',
+    "who reads a plain source (no replay service): zmtp (the addon's own ZMTP 3 reader; pull only) or libzmq (default: zmtp with --mode pull, libzmq with sub)",
+    choiceOption('--input_reader', RECEIVE_READERS),
+  )
   .option('--flush_interval <s>', 'write buffered rows to the file at least this often (seconds); what /kill keeps', numberOption('--flush_interval', 0.01, 60), 1)
   .option(
     '--bitshuffle <storage>',

@@ -45,7 +45,7 @@ export class ReplayStreamReceiver {
     highWaterMark: number,
     receiveTimeoutMs: number,
     private readonly onBadPacked: (why: string) => void = () => {},
-    receive: Pick<NativeReceiverOptions, 'recycleSlabs' | 'batch' | 'queueMessages'> = {},
+    receive: Pick<NativeReceiverOptions, 'recycleSlabs' | 'batch' | 'queueMessages' | 'reader'> = {},
   ) {
     this.inner = new NativeStreamReceiver({ address, mode: 'pull', highWaterMark, receiveTimeoutMs, ...receive });
   }
@@ -99,7 +99,7 @@ export interface OpenReplayOptions {
   /** Told why a 'packed' message did not decode (the message is then handed on without frames). */
   onBadPacked?: (why: string) => void;
   /** How the stream is received (default: no recycling, batches of 64). */
-  receive?: Pick<NativeReceiverOptions, 'recycleSlabs' | 'batch' | 'queueMessages'>;
+  receive?: Pick<NativeReceiverOptions, 'recycleSlabs' | 'batch' | 'queueMessages' | 'reader'>;
 }
 
 function hostOf(address: string): string {

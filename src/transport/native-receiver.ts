@@ -10,7 +10,7 @@ import { BsreadError } from '../errors.js';
 import { nativeAddon, type AddonReceiver, type TransportAddon, type ZmqReceiverStats as NativeStats } from '../native/surface.js';
 import type { PackedFrames } from './packed-frames.js';
 import { parseStreamAddress } from './address.js';
-import type { StreamReceiverOptions } from './receiver.js';
+import type { ReceiveMode, StreamReceiverOptions } from './receiver.js';
 
 /**
  * One received message: all frames back to back; offsets[i]..offsets[i+1] is frame i. `slot`
@@ -52,6 +52,11 @@ export interface NativeReceiverOptions extends StreamReceiverOptions {
 
 export type ReceiveReader = 'libzmq' | 'zmtp';
 export const RECEIVE_READERS: readonly ReceiveReader[] = ['zmtp', 'libzmq'];
+
+/** The programs' default: the addon's ZMTP reader where it can read the input (PULL), libzmq otherwise (SUB). */
+export function defaultInputReader(mode: ReceiveMode): ReceiveReader {
+  return mode === 'pull' ? 'zmtp' : 'libzmq';
+}
 
 /** Messages handed out without a turn of the event loop (zeromq.js uses 512 operations). */
 const MAX_WITHOUT_YIELD = 256;

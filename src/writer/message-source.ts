@@ -8,7 +8,7 @@ import { openReplay, probeReplayService, type OpenReplayOptions, type ReplayServ
 import { readMainHeader, type MessageFrames } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { messageFrames, NativeStreamReceiver, type ReceiveMode } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
 
 export type SourceKind = 'replay' | 'jetstream' | ReceiveMode;
 
@@ -38,6 +38,8 @@ export type OpenSource = (fromPulseId: number | null) => Promise<MessageSource>;
 export interface SourceOptions {
   streamAddress: string;
   mode: ReceiveMode;
+  /** Who reads a plain source (NativeReceiverOptions.reader); default libzmq. */
+  reader?: ReceiveReader;
   /** How long to wait for the buffer's hello reply (ms). */
   probeTimeoutMs: number;
   /** receive() timeout (ms); the writer re-checks "is the range complete" after each. */
@@ -150,7 +152,9 @@ function replayOptions(opts: SourceOptions & { receiveTimeoutMs: number; highWat
     receiveTimeoutMs: opts.receiveTimeoutMs,
     highWaterMark: opts.highWaterMark,
     onBadPacked: (why) => opts.log.warn({ err: why }, 'a packed replay message did not decode; counted as malformed'),
-    receive: WRITER_RECEIVE,
+    // The buffer's replay stream is a ZeroMQ PUSH socket: the addon's ZMTP reader receives each
+    // 2-frame message straight into a recycled block (no libzmq I/O thread, no second copy).
+    receive: { ...WRITER_RECEIVE, reader: 'zmtp' },
   };
 }
 
@@ -183,8 +187,15 @@ export function messageSourceOpener(opts: SourceOptions): OpenSource {
       );
       return new ReplaySource(session, info, fromPulseId, { ...opts, receiveTimeoutMs, highWaterMark });
     }
-    const receiver = new NativeStreamReceiver({ address: opts.streamAddress, mode: opts.mode, highWaterMark, receiveTimeoutMs, ...WRITER_RECEIVE });
-    opts.log.info({ stream: opts.streamAddress, mode: opts.mode }, 'no replay service answered; receiving from the stream directly');
+    const receiver = new NativeStreamReceiver({
+      address: opts.streamAddress,
+      mode: opts.mode,
+      highWaterMark,
+      receiveTimeoutMs,
+      reader: opts.reader ?? 'libzmq',
+      ...WRITER_RECEIVE,
+    });
+    opts.log.info({ stream: opts.streamAddress, mode: opts.mode, reader: opts.reader ?? 'libzmq' }, 'no replay service answered; receiving from the stream directly');
     return new PlainSource(opts.mode, receiver);
   };
 }

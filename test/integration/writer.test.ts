@@ -170,9 +170,16 @@ for (const how of ['GET /stop', 'SIGTERM', 'GET /kill'] as const) {
     let running = true;
     let next = 1000;
     const loop = (async () => {
+      // One send at a time (the socket allows no more); once the writer is gone a send waits
+      // for a peer that never comes, so it is raced against a timer, never repeated meanwhile.
+      let pending: Promise<boolean> | null = null;
       while (running) {
-        const ok = await Promise.race([src.send(testMessage(next)), new Promise<boolean>((r) => setTimeout(() => r(false), 200))]);
-        if (ok) next++;
+        pending ??= src.send(testMessage(next)).catch(() => false);
+        const ok = await Promise.race([pending, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 200))]);
+        if (ok !== 'waiting') {
+          pending = null;
+          if (ok) next++;
+        }
         await new Promise((r) => setTimeout(r, 2));
       }
     })();
@@ -231,6 +238,8 @@ test('start-up refusals: existing file without --overwrite, bad arguments (exit 
     ['tcp://127.0.0.1:9', existing, 'x', port],
     ['tcp://127.0.0.1:9', existing, '-1', '70000'],
     ['tcp://127.0.0.1:9', existing, '-1', port, '--mode', 'dealer'],
+    ['tcp://127.0.0.1:9', existing, '-1', port, '--input_reader', 'jeromq'],
+    ['tcp://127.0.0.1:9', existing, '-1', port, '--mode', 'sub', '--input_reader', 'zmtp'],
     ['tcp://127.0.0.1:9', existing, '-1', port, '--log_level', 'LOUD'],
     ['tcp://127.0.0.1:9'],
   ]) {
