@@ -184,8 +184,9 @@ export async function startRampBuffer(simPort: number, extra: string[], name = '
     `tcp://127.0.0.1:${simPort}`,
     '-o',
     String(out),
-    '--replay_port',
-    String(await freePort()),
+    // The replay service on OUTPUT_PORT+1 (the default), where the writer looks for it: on any
+    // other port the writer reads the compatible output instead, which skips what the ring
+    // evicts before sending it.
     '-b',
     '1000',
     '--buffer_bytes',

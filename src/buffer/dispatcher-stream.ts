@@ -18,7 +18,7 @@ import type { ChannelRequest } from '../dispatcher/channels-file.js';
 import type { StreamRequestOptions, StreamType } from '../dispatcher/dispatcher-client.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { probeTcp, type ProbeResult } from './tcp-probe.js';
+import { probeTcp, type ProbeResult } from '../transport/tcp-probe.js';
 
 export type DispatcherStreamState = 'connected' | 'requesting' | 'waiting';
 

@@ -8,7 +8,8 @@ import { openReplay, probeReplayService, type OpenReplayOptions, type ReplayServ
 import { readMainHeader, type MessageFrames } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { messageFrames, NativeStreamReceiver, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, parseStreamAddress, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
+import { probeTcp } from '../transport/tcp-probe.js';
 
 export type SourceKind = 'replay' | 'jetstream' | ReceiveMode;
 
@@ -166,12 +167,47 @@ function replayOptions(opts: SourceOptions & { receiveTimeoutMs: number; highWat
  */
 export const WRITER_RECEIVE = { recycleSlabs: 32, batch: 8, queueMessages: 16 } as const;
 
+/**
+ * Further hello attempts (ms each) when the replay service did not answer within the probe
+ * timeout but something accepts TCP connections on its port: a buffer too busy to answer at once
+ * (seen at 1000 channels and 1600 Hz on 2 shared cores). Falling back to the buffer's compatible
+ * output then would lose every message the ring evicts before that output sends it.
+ */
+export const BUSY_REPLAY_RETRIES_MS: readonly number[] = [2000, 4000];
+
+/**
+ * Our buffer's replay service for `streamAddress` (port + 1), or null for a plain source. A port
+ * nobody listens on is a plain source at once; an open port that does not answer is asked again
+ * (BUSY_REPLAY_RETRIES_MS) before the writer settles for the stream itself, with a warning.
+ */
+export async function findReplayService(
+  opts: Pick<SourceOptions, 'streamAddress' | 'probeTimeoutMs' | 'log'>,
+  retriesMs = BUSY_REPLAY_RETRIES_MS,
+): Promise<ReplayServiceInfo | null> {
+  const first = await probeReplayService(opts.streamAddress, opts.probeTimeoutMs);
+  if (first !== null) return first;
+  const a = parseStreamAddress(opts.streamAddress, 'stream address');
+  if (!('host' in a) || a.port >= 65535) return null;
+  const replay = `tcp://${a.host}:${a.port + 1}`;
+  if ((await probeTcp(replay, 1000)) !== 'open') return null;
+  for (const timeoutMs of retriesMs) {
+    opts.log.warn({ replay, timeout_ms: timeoutMs }, 'the replay port accepts connections but no hello reply came yet (a busy buffer?); asking again');
+    const info = await probeReplayService(opts.streamAddress, timeoutMs);
+    if (info !== null) return info;
+  }
+  opts.log.warn(
+    { replay, stream: opts.streamAddress },
+    "the replay port is open but no replay service answered: receiving from the stream directly (from our buffer's compatible output, messages it evicts before sending them are lost)",
+  );
+  return null;
+}
+
 /** The source opener used by the writer program: probe once per acquisition, then replay or plain. */
 export function messageSourceOpener(opts: SourceOptions): OpenSource {
   const receiveTimeoutMs = opts.receiveTimeoutMs ?? 1000;
   const highWaterMark = opts.highWaterMark ?? 100;
   return async (fromPulseId) => {
-    const info = await probeReplayService(opts.streamAddress, opts.probeTimeoutMs);
+    const info = await findReplayService(opts);
     if (info !== null) {
       const session = await openReplay(info, fromPulseId, replayOptions({ ...opts, receiveTimeoutMs, highWaterMark }));
       opts.log.info(

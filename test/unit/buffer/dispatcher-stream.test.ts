@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backoffMs, DispatcherStream, quietLimitMs, type StreamRequester } from '../../../src/buffer/dispatcher-stream.js';
-import type { ProbeResult } from '../../../src/buffer/tcp-probe.js';
+import type { ProbeResult } from '../../../src/transport/tcp-probe.js';
 import { silentLogger } from '../../../src/log.js';
 
 class FakeDispatcher implements StreamRequester {

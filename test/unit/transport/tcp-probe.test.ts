@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { probeTcp } from '../../../src/buffer/tcp-probe.js';
+import { probeTcp } from '../../../src/transport/tcp-probe.js';
 
 test('probeTcp: open while something listens, refused once it is closed, unknown for a non-TCP address', async () => {
   const server = createServer((socket) => socket.destroy());

@@ -1,8 +1,9 @@
-// Is anybody listening on a stream's TCP port? ZeroMQ reconnects silently, so the buffer asks
-// the operating system itself when a dispatcher stream has gone quiet: a refused connection means
-// the stream's socket is closed (stream deleted, dispatcher restarted).
+// Is anybody listening on a TCP port? ZeroMQ connects and reconnects silently, so the programs ask
+// the operating system itself: the buffer when a dispatcher stream has gone quiet (a refused
+// connection means the stream's socket is closed), the writer when the buffer's replay service
+// did not answer at once (something listening there is waited for longer).
 import { connect } from 'node:net';
-import { parseStreamAddress } from '../transport/index.js';
+import { parseStreamAddress } from './address.js';
 
 /** open: something accepted the connection; refused: nothing listens; unknown: no answer, or not TCP. */
 export type ProbeResult = 'open' | 'refused' | 'unknown';
