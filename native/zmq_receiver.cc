@@ -27,7 +27,8 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
                         InstanceMethod("close", &Receiver::Close)});
   }
 
-  // new Receiver(address, mode 'pull'|'sub', rcvHwm, queueMessages, queueBytes, slabs = 0, reader = 'libzmq'|'zmtp')
+  // new Receiver(address, mode 'pull'|'sub', rcvHwm, queueMessages, queueBytes, slabs = 0, reader = 'libzmq'|'zmtp',
+  //              zmtpHandshakeMs = 30000)
   explicit Receiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Receiver>(info) {
     sf::Args a(info, "ZmqReceiver");
     Napi::Env env = a.Env();
@@ -56,6 +57,10 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
       st->zmtp = true;
       st->zmtpHost = host;
       st->zmtpPort = hostPort.substr(colon + 1);
+      // libzmq's receive HWM buffered that many messages before our queue; the reader has no
+      // pipe of its own, so its queue holds them instead (the byte bound still applies).
+      st->queueMax += static_cast<size_t>(hwm);
+      st->zmtpHandshakeMs = clampInt(a.NumberOr(7, 30000), 1, 3600000);
       st->wakeFd = eventfd(0, EFD_CLOEXEC);
       if (st->wakeFd < 0) ThrowZmq(env, std::string("eventfd: ") + std::strerror(errno), "eventfd");
     } else if (reader != "libzmq") {

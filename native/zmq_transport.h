@@ -126,6 +126,7 @@ struct State {
   bool zmtp = false;
   std::string zmtpHost, zmtpPort;
   int wakeFd = -1;  // eventfd: close() wakes the reader's poll
+  int zmtpHandshakeMs = 30000;  // libzmq's ZMQ_HANDSHAKE_IVL default
   std::atomic<uint64_t> zmtpConnections{0};  // handshakes completed
   std::atomic<uint64_t> zmtpErrors{0};       // connections ended by a protocol error
   std::string zmtpLastError;                 // under mu

@@ -19,7 +19,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <strings.h>
 
@@ -46,6 +48,10 @@ class Conn {
   }
 
   std::string why;  // why the connection ended (empty: closed by us, or by the peer)
+  // While set, every wait ends at this time (the handshake's deadline, as libzmq's
+  // ZMQ_HANDSHAKE_IVL): a peer that accepts TCP but never greets is not waited for forever.
+  std::chrono::steady_clock::time_point deadline{};
+  bool hasDeadline = false;
 
   // Makes at least k bytes available in the buffer (k <= kReadChunk).
   bool need(size_t k) {
@@ -114,8 +120,18 @@ class Conn {
   bool wait(short events) {
     for (;;) {
       pollfd p[2] = {{fd_, events, 0}, {st_.wakeFd, POLLIN, 0}};
-      int r = ::poll(p, 2, -1);
+      int timeoutMs = -1;
+      if (hasDeadline) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) {
+          why = "no ZMTP handshake within " + std::to_string(st_.zmtpHandshakeMs) + " ms";
+          return false;
+        }
+        timeoutMs = static_cast<int>(std::min<long long>(left, 1 << 30));
+      }
+      int r = ::poll(p, 2, timeoutMs);
       if (r < 0 && errno == EINTR) continue;
+      if (r == 0) continue;  // the deadline passed: said above
       if (r < 0 || (p[1].revents & POLLIN) != 0 || stopping()) return false;
       if (p[0].revents != 0) return true;
     }
@@ -160,7 +176,8 @@ bool pause(State& st, int ms) {
 // A connected non-blocking TCP socket to host:port, or -1 (peer not there, or stopping).
 int connectTcp(State& st) {
   addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
+  // IPv4 as libzmq by default (ZMQ_IPV6 off), IPv6 only for an IPv6 literal ([::1]).
+  hints.ai_family = st.zmtpHost.find(':') != std::string::npos ? AF_INET6 : AF_INET;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   if (::getaddrinfo(st.zmtpHost.c_str(), st.zmtpPort.c_str(), &hints, &res) != 0) return -1;
@@ -283,7 +300,7 @@ bool handshake(Conn& c) {
   }
   if (name == "ERROR") {
     size_t n = dataAt < body.size() ? std::min<size_t>(body[dataAt], body.size() - dataAt - 1) : 0;
-    c.why = "the peer refused the connection: " + std::string(reinterpret_cast<const char*>(body.data() + dataAt + 1), n);
+    c.why = "the peer refused the connection: " + (n > 0 ? std::string(reinterpret_cast<const char*>(body.data() + dataAt + 1), n) : std::string());
     return false;
   }
   if (name != "READY" || !socketType(body, dataAt, type)) {
@@ -354,7 +371,11 @@ void State::runZmtp() {
       int fd = connectTcp(*this);
       if (fd >= 0) {
         Conn c(*this, fd);
-        if (handshake(c)) {
+        c.hasDeadline = true;
+        c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(zmtpHandshakeMs);
+        bool ready = handshake(c);
+        c.hasDeadline = false;
+        if (ready) {
           zmtpConnections++;
           readMessages(*this, c, mb);
         }

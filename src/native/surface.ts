@@ -160,7 +160,16 @@ export interface AddonSender {
 
 /** libzmq failures carry code ZMQ_ERR (ZMQ_ERR_CLOSED: a closed sender was used). */
 export interface TransportAddon {
-  ZmqReceiver: new (address: string, mode: string, highWaterMark: number, queueMessages: number, queueBytes: number, slabs: number, reader?: 'libzmq' | 'zmtp') => AddonReceiver;
+  ZmqReceiver: new (
+    address: string,
+    mode: string,
+    highWaterMark: number,
+    queueMessages: number,
+    queueBytes: number,
+    slabs: number,
+    reader?: 'libzmq' | 'zmtp',
+    zmtpHandshakeMs?: number,
+  ) => AddonReceiver;
   ZmqSender: new (address: string, mode: string, how: 'bind' | 'connect', highWaterMark: number, lingerMs: number) => AddonSender;
   zmqVersion: string;
 }

@@ -48,6 +48,11 @@ export interface NativeReceiverOptions extends StreamReceiverOptions {
    * costs far less for messages of many small frames (docs/native-receive.md).
    */
   reader?: ReceiveReader;
+  /**
+   * 'zmtp': a connection whose ZMTP handshake is not done within this many ms is closed,
+   * counted as a protocol error and made again (default 30000, libzmq's ZMQ_HANDSHAKE_IVL).
+   */
+  zmtpHandshakeTimeoutMs?: number;
 }
 
 export type ReceiveReader = 'libzmq' | 'zmtp';
@@ -87,6 +92,7 @@ export class NativeStreamReceiver {
         Math.max(0, opts.queueBytes ?? 256 * 1024 * 1024),
         Math.max(0, Math.floor(opts.recycleSlabs ?? 0)),
         opts.reader ?? 'libzmq',
+        opts.zmtpHandshakeTimeoutMs ?? 30_000,
       );
     } catch (e) {
       throw new BsreadError('BSREAD_ERR_TRANSPORT', `cannot connect to ${opts.address}: ${(e as Error).message}`, { cause: e });

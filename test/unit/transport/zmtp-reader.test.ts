@@ -231,23 +231,28 @@ test('zmtp: greets as ZMTP 3.0 NULL and says PULL; a message cut by a disconnect
   }
 });
 
-test('zmtp: PING is answered with PONG and its context, other commands are ignored', async () => {
+test('zmtp: PING is answered with PONG and its context, also between the frames of a message; other commands are ignored', async () => {
   let pong: Buffer | null = null;
   const peer = await handMadePeer([
     async (s, received) => {
-      s.write(Buffer.concat([GREETING, ready('PUSH')]));
+      // READY with an 8-byte size field (as for more than 255 bytes of metadata)
+      const r = ready('PUSH').subarray(2);
+      const longReady = Buffer.concat([Buffer.from([0x06, 0, 0, 0, 0, 0, 0, 0, r.length]), r]);
+      s.write(Buffer.concat([GREETING, longReady]));
       await until('the reader READY', () => received().length >= 64 + 28);
+      // a PING between the frames of a message
+      s.write(frame(Buffer.from('still'), true));
       s.write(command('PING', Buffer.from([0, 10, 0xca, 0xfe])));
       s.write(command('SOMETHING'));
       await until('PONG', () => received().length >= 64 + 28 + 9);
       pong = received().subarray(64 + 28);
-      s.write(frame(Buffer.from('still here'), false));
+      s.write(frame(Buffer.from('here'), false));
     },
   ]);
   const r = new NativeStreamReceiver({ address: peer.address, reader: 'zmtp', receiveTimeoutMs: 5000 });
   try {
     const m = await r.receive();
-    assert.deepEqual(m === null ? null : framesOf(m).map((b) => b.toString()), ['still here']);
+    assert.deepEqual(m === null ? null : framesOf(m).map((b) => b.toString()), ['still', 'here']);
     assert.ok(pong !== null);
     assert.ok((pong as Buffer).equals(command('PONG', Buffer.from([0xca, 0xfe]))));
   } finally {
@@ -282,6 +287,19 @@ test('zmtp: peers that break the protocol are disconnected and counted with a re
       r.close();
       peer.server.close();
     }
+  }
+});
+
+test('zmtp: a peer that accepts the connection but never greets is given up after the handshake timeout, and tried again', async () => {
+  const peer = await handMadePeer([() => {}, () => {}, () => {}, () => {}, () => {}]);
+  const r = new NativeStreamReceiver({ address: peer.address, reader: 'zmtp', zmtpHandshakeTimeoutMs: 150, receiveTimeoutMs: 100 });
+  try {
+    await until('two handshake timeouts', () => (r.stats().protocolErrors ?? 0) >= 2);
+    assert.match(r.stats().lastProtocolError ?? '', /no ZMTP handshake within 150 ms/);
+    assert.equal(r.stats().connections, 0);
+  } finally {
+    r.close();
+    peer.server.close();
   }
 });
 
