@@ -58,8 +58,9 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
       st->zmtpHost = host;
       st->zmtpPort = hostPort.substr(colon + 1);
       // libzmq's receive HWM buffered that many messages before our queue; the reader has no
-      // pipe of its own, so its queue holds them instead (the byte bound still applies).
-      st->queueMax += static_cast<size_t>(hwm);
+      // pipe of its own, so its queue holds them instead (the byte bound still applies). Not
+      // for a recycling receiver: its consumer sized the slabs to hold the whole queue.
+      if (st->slabMax == 0) st->queueMax += static_cast<size_t>(hwm);
       st->zmtpHandshakeMs = clampInt(a.NumberOr(7, 30000), 1, 3600000);
       st->wakeFd = eventfd(0, EFD_CLOEXEC);
       if (st->wakeFd < 0) ThrowZmq(env, std::string("eventfd: ") + std::strerror(errno), "eventfd");

@@ -109,6 +109,31 @@ test('zmtp: a full queue holds the peer back and nothing is lost', async () => {
   }
 });
 
+test('zmtp with recycleSlabs: the queue stays as the consumer sized it, so every message after the first few comes in a slab', async () => {
+  const push = new zmq.Push({ linger: 0, sendHighWaterMark: 1000 });
+  await push.bind('tcp://127.0.0.1:0');
+  // The writer's shape: a few queued messages, slabs for all it may hold; the HWM (100) must not
+  // add queue room the slabs do not cover.
+  const r = new NativeStreamReceiver({ address: push.lastEndpoint!, reader: 'zmtp', recycleSlabs: 8, queueMessages: 4, batch: 2, highWaterMark: 100, receiveTimeoutMs: 5000 });
+  try {
+    const n = 60;
+    for (let i = 0; i < n; i++) await push.send([Buffer.from(`m${i}`), Buffer.alloc(100_000, i & 255)]);
+    await new Promise((res) => setTimeout(res, 300)); // let the reader fill its queue
+    let outsideSlabs = 0;
+    for (let i = 0; i < n; i++) {
+      const m = await r.receiveNext();
+      assert.ok(m !== null, `message ${i}`);
+      assert.equal(framesOf(m)[0]!.toString(), `m${i}`);
+      if (i >= 10 && m.slot < 0) outsideSlabs++;
+    }
+    assert.equal(outsideSlabs, 0, 'messages delivered outside the slabs after the first 10');
+    assert.ok((r.stats().slabs ?? 0) <= 8);
+  } finally {
+    r.close();
+    push.close();
+  }
+});
+
 test('zmtp: connects once the peer binds, and again after the peer restarts on the same port', async () => {
   const probe = new zmq.Push({ linger: 0 });
   await probe.bind('tcp://127.0.0.1:0');
