@@ -8,23 +8,11 @@ import { encodeMainHeader, encodeMessage, md5hex, BsreadReceiver, type BsreadMes
 import { H5File } from '../../../src/h5/index.js';
 import { SwissFelFile } from '../../../src/writer/swissfel-file.js';
 import { h5py } from '../../helpers/h5py.js';
-import { message, tempDir, writeFile, type Ch } from './format-util.js';
+import { dumpDatasets, message, tempDir, writeFile, type Ch } from './format-util.js';
 
-/** Every dataset under /data as {dtype, shape, value}. */
-async function dump(path: string): Promise<Record<string, { dtype: string; shape: number[]; value: unknown }>> {
-  return h5py(
-    path,
-    `
-f = h5py.File(path, 'r')
-out = {}
-def visit(name, obj):
-    if isinstance(obj, h5py.Dataset):
-        v = obj[()]
-        out[name] = {'dtype': str(obj.dtype), 'shape': list(obj.shape), 'value': v.tolist() if isinstance(v, np.ndarray) else v}
-f.visititems(visit)
-result = out
-`,
-  );
+/** Every dataset as {dtype, shape, value}. */
+function dump(path: string): Promise<Record<string, { dtype: string; shape: number[]; value: unknown }>> {
+  return dumpDatasets(path, 'v.tolist() if isinstance(v, np.ndarray) else v');
 }
 
 const f64 = (name: string, value: number | null): Ch => ({ def: { name, type: 'float64' }, value });

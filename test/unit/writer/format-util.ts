@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { BsreadReceiver, encodeMessage, type BsreadMessage, type ChannelDefInput, type ValueInput } from '../../../src/bsread/index.js';
 import { SwissFelFile, type SwissFelFileOptions } from '../../../src/writer/swissfel-file.js';
+import { h5py } from '../../helpers/h5py.js';
 
 /** A fresh temporary folder, removed when the test file finishes. */
 export function tempDir(prefix = 'sf-bsread-format-'): string {
@@ -38,4 +39,24 @@ export function writeFile(path: string, messages: BsreadMessage[], opts: Partial
     f.close();
   }
   return f;
+}
+
+/**
+ * Every dataset of the file (h5py), by path: its dtype, shape and `value`, which is the Python
+ * expression `valueOf` of `v = obj[()]` (the values as lists, or their raw bytes, ...).
+ */
+export function dumpDatasets<V = unknown>(path: string, valueOf: string): Promise<Record<string, { dtype: string; shape: number[]; value: V }>> {
+  return h5py(
+    path,
+    `
+f = h5py.File(path, 'r')
+out = {}
+def visit(name, obj):
+    if isinstance(obj, h5py.Dataset):
+        v = obj[()]
+        out[name] = {'dtype': str(obj.dtype), 'shape': list(obj.shape), 'value': ${valueOf}}
+f.visititems(visit)
+result = out
+`,
+  );
 }

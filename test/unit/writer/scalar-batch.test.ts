@@ -14,7 +14,7 @@ import { packFrames } from '../../../src/transport/packed-frames.js';
 import { Rng } from '../../helpers/mutate.js';
 import { SwissFelFile } from '../../../src/writer/swissfel-file.js';
 import { h5py } from '../../helpers/h5py.js';
-import { tempDir } from './format-util.js';
+import { dumpDatasets, tempDir } from './format-util.js';
 
 interface Spec {
   def: ChannelDefInput;
@@ -100,21 +100,11 @@ function write(path: string, msgs: BsreadMessage[], flushEvery: number, lastPuls
   return { cut, withValue, errors, rows, batched };
 }
 
-/** Every dataset of the file: dtype, shape and its raw bytes (hex), by path. */
-function dump(path: string): Promise<Record<string, { dtype: string; shape: number[]; bytes: string }>> {
-  return h5py(
+/** Every dataset of the file: dtype, shape and its raw bytes (hex; strings as a JSON list), by path. */
+function dump(path: string): Promise<Record<string, { dtype: string; shape: number[]; value: string }>> {
+  return dumpDatasets<string>(
     path,
-    `
-f = h5py.File(path, 'r')
-out = {}
-def visit(name, obj):
-    if isinstance(obj, h5py.Dataset):
-        v = obj[()]
-        b = v.tobytes().hex() if isinstance(v, np.ndarray) and v.dtype.kind != 'O' else json.dumps([x.decode() if isinstance(x, bytes) else str(x) for x in np.ravel(v)]) if isinstance(v, np.ndarray) else str(v)
-        out[name] = {'dtype': str(obj.dtype), 'shape': list(obj.shape), 'bytes': b}
-f.visititems(visit)
-result = out
-`,
+    "v.tobytes().hex() if isinstance(v, np.ndarray) and v.dtype.kind != 'O' else json.dumps([x.decode() if isinstance(x, bytes) else str(x) for x in np.ravel(v)]) if isinstance(v, np.ndarray) else str(v)",
   );
 }
 
