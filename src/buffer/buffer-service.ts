@@ -200,14 +200,15 @@ export class BufferService {
     this.opts.log.info({ input: address }, 'input connected to a new source address');
   }
 
-  private oversized(): number {
-    return this.oversizedBefore + (this.input?.stats().dropped ?? 0);
-  }
-
-  private protocolErrors(): { count: number; last: string | null } {
+  /** The input's drop counters since start, over every input (a dispatcher stream's earlier addresses too), from one stats() read. */
+  private inputDrops(): { oversized: number; protocolErrors: number; lastProtocolError: string | null } {
     const st = this.input?.stats();
     const last = st?.lastProtocolError;
-    return { count: this.protocolErrorsBefore + (st?.protocolErrors ?? 0), last: last === undefined || last === '' ? null : last };
+    return {
+      oversized: this.oversizedBefore + (st?.dropped ?? 0),
+      protocolErrors: this.protocolErrorsBefore + (st?.protocolErrors ?? 0),
+      lastProtocolError: last === undefined || last === '' ? null : last,
+    };
   }
 
   private async runIntake(): Promise<void> {
@@ -300,15 +301,17 @@ export class BufferService {
 
   private housekeeping(): void {
     const t = this.now();
-    const oversized = this.oversized();
+    const { oversized, protocolErrors, lastProtocolError } = this.inputDrops();
     if (oversized > this.oversizedLogged) {
       this.opts.log.error({ oversized }, `${oversized - this.oversizedLogged} message(s) from the source too big to keep (4 GiB or more, or no memory): dropped`);
       this.oversizedLogged = oversized;
     }
-    const pe = this.protocolErrors();
-    if (pe.count > this.protocolErrorsLogged) {
-      this.opts.log.error({ input: this.inputAddress, protocol_errors: pe.count }, `the source broke the ZeroMQ protocol and was disconnected: ${pe.last ?? 'no reason given'}`);
-      this.protocolErrorsLogged = pe.count;
+    if (protocolErrors > this.protocolErrorsLogged) {
+      this.opts.log.error(
+        { input: this.inputAddress, protocol_errors: protocolErrors },
+        `the source broke the ZeroMQ protocol and was disconnected: ${lastProtocolError ?? 'no reason given'}`,
+      );
+      this.protocolErrorsLogged = protocolErrors;
     }
     this.ring.evict(t);
     this.replay?.releaseIdle(t);
@@ -327,7 +330,7 @@ export class BufferService {
 
   status(): BufferStatus {
     const r = this.ring.stats();
-    const pe = this.protocolErrors();
+    const drops = this.inputDrops();
     const l = this.ring.limits;
     return {
       service: 'sf_bsread_buffer',
@@ -339,10 +342,10 @@ export class BufferService {
         buffered: this.ring.nextSeq,
         not_data: this.notData,
         malformed: this.malformed.toJSON(),
-        oversized: this.oversized(),
+        oversized: drops.oversized,
         reader: this.opts.inputReader ?? 'libzmq',
-        protocol_errors: pe.count,
-        last_protocol_error: pe.last,
+        protocol_errors: drops.protocolErrors,
+        last_protocol_error: drops.lastProtocolError,
         rate_hz: Math.round(this.rate.hz * 10) / 10,
         last_pulse_id: this.lastPulseId,
       },

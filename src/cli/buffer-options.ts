@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { checkStreamName, parseServerList } from '../jetstream/index.js';
 import { LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { DEFAULT_DISPATCHER_URL } from '../dispatcher/dispatcher-client.js';
-import { defaultInputReader, parseStreamAddress, RECEIVE_MODES, RECEIVE_READERS, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
+import { parseStreamAddress, resolveInputReader, RECEIVE_MODES, RECEIVE_READERS, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
 import { byteSizeOption, hostOption, integerOption, positiveOption, UsageError } from './option-parsers.js';
 
 export interface BufferConfig {
@@ -12,7 +12,7 @@ export interface BufferConfig {
   stream: string | null;
   channelsFile: string | null;
   mode: ReceiveMode;
-  /** --input_reader: who reads the input's wire (defaultInputReader when not given). */
+  /** --input_reader: who reads the input's wire (resolveInputReader). */
   inputReader: ReceiveReader;
   outputPort: number;
   replayPort: number;
@@ -121,12 +121,17 @@ export function parseBufferArgs(argv: readonly string[], command: Command = buil
     }
   }
   const mode = o.mode ?? (channelsFile !== null ? 'sub' : 'pull');
-  if (o.input_reader === 'zmtp' && mode !== 'pull') throw new UsageError('--input_reader zmtp reads a pull input only; use libzmq with --mode sub');
+  let inputReader: ReceiveReader;
+  try {
+    inputReader = resolveInputReader(mode, o.input_reader);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   return {
     stream,
     channelsFile,
     mode,
-    inputReader: o.input_reader ?? defaultInputReader(mode),
+    inputReader,
     outputPort: o.output_port,
     replayPort,
     bufferLength: o.buffer_length,

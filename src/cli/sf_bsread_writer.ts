@@ -10,7 +10,7 @@ import { createLogger, LOG_LEVEL_NAMES, type LogLevelName } from '../log.js';
 import { nativeAddon } from '../native/surface.js';
 import { keepFreedMemoryInProcess } from '../native/malloc-tuning.js';
 import { letHeapGrowForBuffers } from '../runtime/heap-growth.js';
-import { defaultInputReader, parseStreamAddress, RECEIVE_MODES, RECEIVE_READERS, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
+import { parseStreamAddress, resolveInputReader, RECEIVE_MODES, RECEIVE_READERS, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
 import { Acquisition } from '../writer/acquisition.js';
 import { DEV_NULL, makeOutputFolder, refuseExisting } from '../writer/output-path.js';
 import { isNatsAddress, parseJetStreamAddress } from '../jetstream/index.js';
@@ -67,7 +67,12 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
   const jetStream = isNatsAddress(streamAddress) ? parseJetStreamAddress(streamAddress, 'stream_address') : null;
   if (jetStream === null) parseStreamAddress(streamAddress, 'stream_address');
   if (outputFile.trim() === '' || outputFile.includes('\0')) throw usage(`output_file ${JSON.stringify(outputFile)} is not a usable path`);
-  if (o.input_reader === 'zmtp' && o.mode !== 'pull') throw usage('--input_reader zmtp reads a pull source only; use libzmq with --mode sub');
+  let reader: ReceiveReader;
+  try {
+    reader = resolveInputReader(o.mode, o.input_reader);
+  } catch (e) {
+    throw usage((e as Error).message);
+  }
   const log = createLogger('sf_bsread_writer', o.log_level);
   keepFreedMemoryInProcess(log);
   letHeapGrowForBuffers(log);
@@ -75,9 +80,7 @@ async function runWriter(streamAddress: string, outputFile: string, userId: numb
   const output = outputFile === DEV_NULL ? DEV_NULL : resolve(outputFile);
   const acquisition = new Acquisition({
     openSource:
-      jetStream !== null
-        ? jetStreamSourceOpener({ address: jetStream, log })
-        : messageSourceOpener({ streamAddress, mode: o.mode, reader: o.input_reader ?? defaultInputReader(o.mode), probeTimeoutMs: o.probe_timeout, log }),
+      jetStream !== null ? jetStreamSourceOpener({ address: jetStream, log }) : messageSourceOpener({ streamAddress, mode: o.mode, reader, probeTimeoutMs: o.probe_timeout, log }),
     createFile: ({ path, overwrite, parameters }) => {
       // /general keys: given as "general/user" over REST; passed in both spellings.
       const general = Object.fromEntries(

@@ -117,18 +117,21 @@ export async function replayRequest(address: string, request: object, timeoutMs:
   }
 }
 
+/** tcp://host:(port+1) of `streamAddress` (the buffer's OUTPUT_PORT address): where its replay service listens; null when there is no such port. */
+export function replayServiceAddress(streamAddress: string): string | null {
+  const a = parseStreamAddress(streamAddress, 'stream address');
+  if (!('host' in a) || a.port >= 65535) return null;
+  return `tcp://${a.host}:${a.port + 1}`;
+}
+
 /**
  * Asks tcp://host:(port+1) of `streamAddress` (the buffer's OUTPUT_PORT address) whether it is our
  * buffer's replay service. Resolves null when nothing answers within timeoutMs or the answer is
  * not ours. `replayAddress` overrides the derived address (for --replay_port).
  */
 export async function probeReplayService(streamAddress: string, timeoutMs = 500, replayAddress?: string): Promise<ReplayServiceInfo | null> {
-  let address = replayAddress;
-  if (address === undefined) {
-    const a = parseStreamAddress(streamAddress, 'stream address');
-    if (!('host' in a) || a.port >= 65535) return null;
-    address = `tcp://${a.host}:${a.port + 1}`;
-  }
+  const address = replayAddress ?? replayServiceAddress(streamAddress);
+  if (address === null) return null;
   let frame: Buffer | null;
   try {
     frame = await replayRequest(address, { op: 'hello' }, timeoutMs);

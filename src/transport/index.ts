@@ -9,7 +9,7 @@ export {
   type NativeReceiverOptions,
   type ReceiveReader,
   RECEIVE_READERS,
-  defaultInputReader,
+  resolveInputReader,
 } from './native-receiver.js';
 export { NativeStreamSender } from './native-sender.js';
 export { packFrames, frameViews, frameCount, type PackedFrames } from './packed-frames.js';

@@ -58,9 +58,13 @@ export interface NativeReceiverOptions extends StreamReceiverOptions {
 export type ReceiveReader = 'libzmq' | 'zmtp';
 export const RECEIVE_READERS: readonly ReceiveReader[] = ['zmtp', 'libzmq'];
 
-/** The programs' default: the addon's ZMTP reader where it can read the input (PULL), libzmq otherwise (SUB). */
-export function defaultInputReader(mode: ReceiveMode): ReceiveReader {
-  return mode === 'pull' ? 'zmtp' : 'libzmq';
+/**
+ * --input_reader of the programs: the one asked for, else the addon's ZMTP reader where it can
+ * read the input (PULL) and libzmq otherwise (SUB). Throws RangeError for zmtp with SUB.
+ */
+export function resolveInputReader(mode: ReceiveMode, requested?: ReceiveReader): ReceiveReader {
+  if (requested === 'zmtp' && mode !== 'pull') throw new RangeError('--input_reader zmtp reads a pull input only; use libzmq with --mode sub');
+  return requested ?? (mode === 'pull' ? 'zmtp' : 'libzmq');
 }
 
 /** Messages handed out without a turn of the event loop (zeromq.js uses 512 operations). */

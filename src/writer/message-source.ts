@@ -4,11 +4,11 @@
 //   because PUSH deals messages round-robin between its peers;
 // - anything else: PULL (or SUB) connected to stream_address when the acquisition starts, as the
 //   original writer did.
-import { openReplay, probeReplayService, type OpenReplayOptions, type ReplayServiceInfo, type ReplaySession } from '../replay/index.js';
+import { openReplay, probeReplayService, replayServiceAddress, type OpenReplayOptions, type ReplayServiceInfo, type ReplaySession } from '../replay/index.js';
 import { readMainHeader, type MessageFrames } from '../bsread/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { messageFrames, NativeStreamReceiver, parseStreamAddress, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
+import { messageFrames, NativeStreamReceiver, type ReceiveMode, type ReceiveReader } from '../transport/index.js';
 import { probeTcp } from '../transport/tcp-probe.js';
 
 export type SourceKind = 'replay' | 'jetstream' | ReceiveMode;
@@ -186,10 +186,8 @@ export async function findReplayService(
 ): Promise<ReplayServiceInfo | null> {
   const first = await probeReplayService(opts.streamAddress, opts.probeTimeoutMs);
   if (first !== null) return first;
-  const a = parseStreamAddress(opts.streamAddress, 'stream address');
-  if (!('host' in a) || a.port >= 65535) return null;
-  const replay = `tcp://${a.host}:${a.port + 1}`;
-  if ((await probeTcp(replay, 1000)) !== 'open') return null;
+  const replay = replayServiceAddress(opts.streamAddress);
+  if (replay === null || (await probeTcp(replay, 1000)) !== 'open') return null;
   for (const timeoutMs of retriesMs) {
     opts.log.warn({ replay, timeout_ms: timeoutMs }, 'the replay port accepts connections but no hello reply came yet (a busy buffer?); asking again');
     const info = await probeReplayService(opts.streamAddress, timeoutMs);
