@@ -155,8 +155,15 @@ struct Object {
   // Rows the caller appended = rows + pendingRows. Written on flush, close, read, resize.
   std::vector<uint8_t> pending;
   uint64_t pendingRows = 0;
+  // numeric, gathered, whole rows per chunk, on a sec2 file: the file's descriptor (else -1),
+  // and the chunk that rows are being appended to with its file address once libhdf5 has
+  // allocated it (UINT64_MAX: none yet). See WriteGatheredRows.
+  int directFd = -1;
+  uint64_t directChunk = UINT64_MAX;
+  uint64_t directAddr = 0;
   std::string path;  // path at creation, for messages
   std::vector<int64_t> children;  // files: open datasets
+  int rawFd = -2;  // files: libhdf5's descriptor of a sec2 file (-1: another driver; -2: not asked yet)
   // files: drop-behind (h5FileSetDropBehind). Byte ranges of chunks written whole and never
   // written again (big rows): [0] written since the last flush, [1] and [2] one and two flushes
   // earlier.
