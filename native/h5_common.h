@@ -171,9 +171,6 @@ struct Object {
   std::vector<std::pair<uint64_t, uint64_t>> writtenOnce[3];
 };
 
-// Files with drop-behind on: notes that the chunk at `offset` of dataset o was written whole and
-// will not be written again, so its pages may leave the page cache once on disk.
-void NoteChunkWrittenOnce(Napi::Env env, Object& o, const std::vector<hsize_t>& offset);
 // After a flush: asks the kernel to write out the chunks noted since the last flush and to drop
 // those noted before it (on disk by now). Best effort: failures are ignored.
 void DropWrittenPages(Object& file);

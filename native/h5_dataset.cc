@@ -138,6 +138,50 @@ int SecTwoDescriptor(Object& f) {
   return f.rawFd;
 }
 
+// Files with drop-behind on: notes where whole chunks that will not be written again went, so
+// that their pages may leave the page cache once on disk (DropWrittenPages). Asking libhdf5
+// where a chunk is (H5Dget_chunk_info_by_coord) walks the dataset's whole chunk index: one
+// image per chunk made every write slower than the last (a 60-s run at 200 images a second
+// spent ~3 % of the writer in it, a 10-minute one would spend more than a core). Such chunks are
+// allocated at the end of the file, so the file's end before and after the write says where,
+// when it grew by exactly the bytes written and those bytes are there (checked at both ends:
+// metadata allocated in the same call, or a chunk placed elsewhere, make it a missed hint).
+class WrittenOnceNote {
+ public:
+  WrittenOnceNote(Napi::Env env, const Object& o) : file_(Lookup(env, o.file, Kind::File, "drop-behind")) {
+    if (file_.dropBehind) fd_ = SecTwoDescriptor(file_);
+  }
+  void Before() { before_ = End(); }
+  void After(const uint8_t* data, uint64_t length) {
+    if (fd_ < 0 || before_ == 0 || length == 0) return;
+    const uint64_t after = End();
+    if (after < before_ || after - before_ != length || !Holds(before_, data, length)) return;
+    file_.writtenOnce[0].emplace_back(before_, length);
+  }
+
+ private:
+  uint64_t End() const {
+    if (fd_ < 0) return 0;
+    hsize_t size = 0;
+    if (H5Fget_filesize(file_.id, &size) < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return 0;
+    }
+    return static_cast<uint64_t>(size);
+  }
+  bool Holds(uint64_t at, const uint8_t* data, uint64_t length) const {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(length, 64));
+    uint8_t got[64];
+    for (uint64_t off : {uint64_t{0}, length - n}) {
+      if (pread(fd_, got, n, static_cast<off_t>(at + off)) != static_cast<ssize_t>(n) || std::memcmp(got, data + off, n) != 0) return false;
+    }
+    return true;
+  }
+  Object& file_;
+  int fd_ = -1;
+  uint64_t before_ = 0;
+};
+
 void CheckChunk(Napi::Env env, const char* fn, const std::vector<hsize_t>& chunk, size_t elemSize) {
   uint64_t bytes = SatMul(Product(chunk), elemSize);
   if (bytes > kMaxChunkBytes) ThrowRange(env, std::string(fn) + ": a chunk would hold " + std::to_string(bytes) + " bytes; HDF5 allows < 4 GiB");
@@ -180,10 +224,13 @@ Napi::Value CreateNumeric(const Napi::CallbackInfo& info) {
   // flush of a 5000-channel file. Chunks never written then read as whatever the reader's
   // buffer held, so such a dataset grows only by rows written (Resize writes zero rows).
   if (gathered) Check(env, H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "H5Pset_fill_time", path);
-  Hid dapl = MakeDapl(env, chunkBytes, gathered);
-  hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), NumTypeH5(type), space, lcpl, dcpl, dapl), "H5Dcreate2", path);
   const bool wholeRows = std::equal(rowShape.begin(), rowShape.end(), chunk.begin() + 1);
-  bool chunkIsRow = chunk[0] == 1 && wholeRows;
+  const bool chunkIsRow = chunk[0] == 1 && wholeRows;
+  // A chunk that is one row is always written whole: a cache would only hold it until the next
+  // flush. Without one it reaches the file in the H5Dwrite that wrote it, where drop-behind sees
+  // where it went (WrittenOnceNote).
+  Hid dapl = MakeDapl(env, chunkBytes, gathered || chunkIsRow);
+  hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), NumTypeH5(type), space, lcpl, dcpl, dapl), "H5Dcreate2", path);
   Napi::Value handle = RegisterDataset(env, fh, id, DsKind::Numeric, type, rowShape, chunk[0], path, chunkIsRow, gathered);
   // Whole rows side by side in a chunk: a run of rows is one run of bytes (WriteGatheredRows).
   if (gathered && wholeRows) Lookup(env, handle.As<Napi::Number>().Int64Value(), Kind::Dataset, fn).directFd = SecTwoDescriptor(f);
@@ -503,16 +550,11 @@ Napi::Value Append(const Napi::CallbackInfo& info) {
   if (rows == 0) return RowCount(env, o);
   if (b.length > kPendingLimit / 2) {
     FlushPending(env, o);
-    uint64_t first = o.rows;
+    WrittenOnceNote note(env, o);
+    note.Before();
     WriteRows(env, o, rows, NumTypeH5(o.type), b.data);
     // One row per chunk: each chunk was written whole, once.
-    if (o.chunkIsRow) {
-      std::vector<hsize_t> offset(o.rowShape.size() + 1, 0);
-      for (uint64_t r = first; r < o.rows; r++) {
-        offset[0] = r;
-        NoteChunkWrittenOnce(env, o, offset);
-      }
-    }
+    if (o.chunkIsRow) note.After(b.data, b.length);
   } else {
     const char* failed = GatherRows(o, b.data, b.length, rows);
     if (failed != nullptr) Fail(env, failed, o.path + ": writing " + std::to_string(o.pendingRows) + " buffered rows");
@@ -583,13 +625,15 @@ Napi::Value WriteChunks(const Napi::CallbackInfo& info) {
   uint64_t oldRows = o.rows;
   SetExtent(env, o, oldRows + n);
   std::vector<hsize_t> offset(o.rowShape.size() + 1, 0);
+  WrittenOnceNote note(env, o);
   for (uint32_t k = 0; k < n; k++) {
     offset[0] = oldRows + k;
+    note.Before();
     if (H5Dwrite_chunk(o.id, H5P_DEFAULT, 0, offset.data(), blobs[k].length, blobs[k].data) < 0) {
       RollBack(o, oldRows);
       Fail(env, "H5Dwrite_chunk", o.path + " row " + std::to_string(oldRows + k));
     }
-    NoteChunkWrittenOnce(env, o, offset);
+    note.After(blobs[k].data, blobs[k].length);
   }
   return Napi::Number::New(env, static_cast<double>(o.rows));
 }
@@ -781,19 +825,6 @@ Napi::Value Filters(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
-
-void NoteChunkWrittenOnce(Napi::Env env, Object& o, const std::vector<hsize_t>& offset) {
-  Object& f = Lookup(env, o.file, Kind::File, "drop-behind");
-  if (!f.dropBehind) return;
-  unsigned mask = 0;
-  haddr_t addr = HADDR_UNDEF;
-  hsize_t size = 0;
-  if (H5Dget_chunk_info_by_coord(o.id, offset.data(), &mask, &addr, &size) < 0) {
-    H5Eclear2(H5E_DEFAULT);  // only a missed hint
-    return;
-  }
-  if (addr != HADDR_UNDEF && size > 0) f.writtenOnce[0].emplace_back(static_cast<uint64_t>(addr), static_cast<uint64_t>(size));
-}
 
 bool FlushDataset(Object& o, std::string* error) {
   if (FlushPendingRaw(o) == nullptr) return true;
