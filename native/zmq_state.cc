@@ -347,7 +347,7 @@ void State::take(size_t max, std::vector<Msg>& out) {
 }
 
 // One block in this many bytes stays counted as V8 external memory (see toJs).
-constexpr size_t kCountedShare = 8;
+constexpr size_t kCountedShare = 4;
 
 int clampInt(double v, int lo, int hi) {
   if (!(v >= lo)) return lo;  // also NaN
@@ -375,7 +375,7 @@ Napi::Value toJs(Napi::Env env, State& st, std::vector<Msg>& msgs) {
       // collection after every 64 MB of it: at 340 MB/s of messages (10,000 channels and two
       // cameras) five a second, ~10 % of a core, for a JavaScript heap of ~12 MB. A message
       // block lives as long as the ring keeps it, so only 1/kCountedShare of its length stays
-      // counted (its slack, whole): collections come ~8x less often, and at most ~0.5 GB of
+      // counted (its slack, whole): collections come ~4x less often, and at most ~0.25 GB of
       // dropped blocks wait for one.
       size_t cap = m.cap;
       const int64_t adjust = static_cast<int64_t>(m.cap - m.size) - static_cast<int64_t>(m.size - m.size / kCountedShare);

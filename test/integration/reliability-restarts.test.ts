@@ -259,7 +259,7 @@ test('a replay consumer that never reads, 1 MB messages at 100 Hz: buffer RSS bo
 
   const rssKb = (): number => rssKiB(buffer.child.pid!);
   const samples: { rss: number; received: number; sent: number; at: number; dropped: number }[] = [];
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 9; i++) {
     await sleep(1000);
     const s = await bufferStatus(st);
     const c = s.replay.consumers.find((x) => x.consumer_id === session.consumerId);
@@ -282,11 +282,14 @@ test('a replay consumer that never reads, 1 MB messages at 100 Hz: buffer RSS bo
   assert.ok(last.dropped > samples[1]!.dropped && samples[1]!.dropped > 0, `drops for the stuck consumer counted and growing; ${info2}`);
   const final = await bufferStatus(st);
   assert.ok(final.replay.dropped >= last.dropped, 'total drops include the consumer');
-  // Ring ≤ 48 MB, the consumer's queue holds references (≤ 48 MB more once evicted), zmq queues:
-  // flat after the first second and well below what 600 MB of intake would need.
+  // Ring ≤ 48 MB, the consumer's queue holds references (≤ 48 MB more once evicted), zmq queues,
+  // and dropped message blocks waiting for V8 to collect them (V8 is told a quarter of their size:
+  // up to ~256 MB, reached within a few seconds at 100 MB/s): well below what 900 MB of intake
+  // would need, and flat once there.
   const maxRss = Math.max(...samples.map((x) => x.rss));
   assert.ok(maxRss < 600 * 1024, `buffer RSS ${maxRss} kB stays bounded; ${info2}`);
-  assert.ok(Math.max(...samples.slice(2).map((x) => x.rss)) - samples[1]!.rss < 100 * 1024, `RSS flat while the consumer is stuck; ${info2}`);
+  const tail = samples.slice(-4).map((x) => x.rss);
+  assert.ok(Math.max(...tail) - Math.min(...tail) < 100 * 1024, `RSS flat while the consumer is stuck; ${info2}`);
   assert.equal(buffer.child.exitCode, null);
   if (process.env['SF_BSREAD_VERBOSE']) console.log(info2);
 });
