@@ -161,6 +161,12 @@ struct Object {
   int directFd = -1;
   uint64_t directChunk = UINT64_MAX;
   uint64_t directAddr = 0;
+  // The same datasets: libhdf5's extent, which may stay behind `rows` once the file offset of
+  // the extent in the dataset's object header is known (dimsAt, 0: not known; dimsLocated: we
+  // looked). See RecordExtents.
+  uint64_t h5Rows = 0;
+  uint64_t dimsAt = 0;
+  bool dimsLocated = false;
   std::string path;  // path at creation, for messages
   std::vector<int64_t> children;  // files: open datasets
   int rawFd = -2;  // files: libhdf5's descriptor of a sec2 file (-1: another driver; -2: not asked yet)
@@ -171,6 +177,13 @@ struct Object {
   std::vector<std::pair<uint64_t, uint64_t>> writtenOnce[3];
 };
 
+// Writes every open dataset's buffered rows (h5FileFlush, reads). With syncExtents, libhdf5's
+// extent of each dataset is brought up to its rows too (reads and closes need it; the flush
+// records extents itself, see RecordExtents).
+void FlushFileDatasets(Napi::Env env, Object& file, bool syncExtents);
+// After H5Fflush: writes the extent of the datasets whose extent libhdf5 no longer tracks into
+// their object headers in the file, and learns where it is for those not located yet.
+void RecordExtents(Napi::Env env, Object& file);
 // After a flush: asks the kernel to write out the chunks noted since the last flush and to drop
 // those noted before it (on disk by now). Best effort: failures are ignored.
 void DropWrittenPages(Object& file);
@@ -179,11 +192,9 @@ void DropWrittenPages(Object& file);
 int64_t Register(Object obj);
 // The live object for a handle, or throws H5_ERR_CLOSED (closed) / TypeError (unknown kind).
 Object& Lookup(Napi::Env env, int64_t handle, Kind kind, const char* fn);
-// Writes a dataset's pending rows; false (with the HDF5 error text in *error) on failure, the
-// rows then stay pending.
+// Writes a dataset's pending rows and brings libhdf5's extent up to them (before a close);
+// false (with the HDF5 error text in *error) on failure, the rows then stay pending.
 bool FlushDataset(Object& o, std::string* error);
-// Writes the pending rows of every dataset opened through a file; throws on failure.
-void FlushFileDatasets(Napi::Env env, Object& file);
 // The current HDF5 error stack as one line (the stack is cleared).
 std::string TakeStackText();
 

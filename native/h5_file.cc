@@ -76,8 +76,9 @@ Napi::Value FileOpenReadOnly(const Napi::CallbackInfo& info) {
 Napi::Value FileFlush(const Napi::CallbackInfo& info) {
   Args a(info, "h5FileFlush");
   Object& f = Lookup(a.Env(), a.Handle(0, "file"), Kind::File, "h5FileFlush");
-  FlushFileDatasets(a.Env(), f);
+  FlushFileDatasets(a.Env(), f, false);
   Check(a.Env(), H5Fflush(f.id, H5F_SCOPE_GLOBAL), "H5Fflush", f.path);
+  RecordExtents(a.Env(), f);
   if (f.dropBehind) DropWrittenPages(f);
   return a.Env().Undefined();
 }
