@@ -17,9 +17,15 @@ interface Spec {
   rowShape: number[];
   chunkRows?: number;
   chunkShape?: number[];
+  /** Rows per append are multiplied by this (to span several big chunks). */
+  scale?: number;
 }
 
 const SPECS: Spec[] = [
+  // Chunks of 256 rows and more take rows straight from the addon.
+  { name: '/scalars', type: 'float64', rowShape: [], chunkRows: 256, scale: 50 },
+  { name: '/wave', type: 'uint16', rowShape: [3], chunkRows: 300, scale: 50 },
+  // Smaller chunks go through H5Dwrite; their extents are still written by the addon.
   { name: '/f64', type: 'float64', rowShape: [], chunkRows: 4 },
   { name: '/flag', type: 'bool', rowShape: [], chunkRows: 7 },
   { name: '/u16x3', type: 'uint16', rowShape: [3], chunkRows: 5 },
@@ -90,7 +96,7 @@ test('appends, flushes, cuts and growth across many chunks read back exactly, fr
     const op = next(20);
     if (op < 14) {
       const k = next(SPECS.length);
-      const count = 1 + next(op < 12 ? 4 : 19); // mostly a few rows, sometimes several chunks
+      const count = (1 + next(op < 12 ? 4 : 19)) * (SPECS[k].scale ?? 1); // mostly a few rows, sometimes several chunks
       const { bytes, values } = rowsOf(SPECS[k], produced[k], count);
       produced[k] += count;
       for (const set of sets) set[k].append(bytes, count);
@@ -108,7 +114,8 @@ test('appends, flushes, cuts and growth across many chunks read back exactly, fr
     } else {
       const k = next(SPECS.length);
       const rows = model[k].length / perRow(k);
-      const to = op === 18 ? Math.max(0, rows - 1 - next(9)) : rows + 1 + next(9);
+      const step = SPECS[k].scale ?? 1;
+      const to = op === 18 ? Math.max(0, rows - step * (1 + next(9))) : rows + step * (1 + next(9));
       for (const set of sets) set[k].resize(to);
       if (to < rows) model[k].length = to * perRow(k);
       else model[k].push(...new Array<number>((to - rows) * perRow(k)).fill(0));
@@ -135,10 +142,10 @@ test('the rows of many datasets appended together (the scalar batch) land in the
   const path = join(tempDir(), 'direct-many.h5');
   const file = H5File.create(path);
   const n = 50;
-  const sets: NumericDataset[] = Array.from({ length: n }, (_, c) => file.createNumericDataset(`/c${c}`, { type: 'float64', rowShape: [], chunkRows: 16 }));
-  const rows = 70; // four chunks and a part of a fifth, written in uneven pieces
+  const sets: NumericDataset[] = Array.from({ length: n }, (_, c) => file.createNumericDataset(`/c${c}`, { type: 'float64', rowShape: [], chunkRows: 256 }));
+  const rows = 1400; // five chunks and a part of a sixth, written in uneven pieces
   let done = 0;
-  for (const piece of [1, 2, 13, 1, 16, 5, 32]) {
+  for (const piece of [20, 40, 260, 20, 320, 100, 640]) {
     for (let c = 0; c < n; c++) sets[c].append(Float64Array.from({ length: piece }, (_, i) => c * 1000 + done + i));
     done += piece;
     file.flush();
@@ -152,4 +159,21 @@ test('the rows of many datasets appended together (the scalar batch) land in the
       Array.from({ length: rows }, (_, i) => c * 1000 + i),
       `/c${c}`,
     );
+});
+
+test('a cut back to the extent libhdf5 last knew, closed without a flush, is the extent in the file', async () => {
+  const path = join(tempDir(), 'direct-cut.h5');
+  const file = H5File.create(path);
+  const ds = file.createNumericDataset('/x', { type: 'float64', rowShape: [], chunkRows: 8192 });
+  ds.append(Float64Array.from({ length: 100 }, (_, i) => i));
+  file.flush(); // libhdf5 writes the extent (100); the addon learns where it is
+  ds.append(Float64Array.from({ length: 100 }, (_, i) => 100 + i));
+  file.flush(); // the addon writes 200 into the file; libhdf5 still knows 100
+  ds.resize(100);
+  file.close();
+  const theirs = await h5py<number[]>(path, "result = h5py.File(path, 'r')['x'][()]");
+  assert.deepEqual(
+    theirs,
+    Array.from({ length: 100 }, (_, i) => i),
+  );
 });
