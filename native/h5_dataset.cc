@@ -21,9 +21,10 @@ constexpr size_t kDefaultCacheBytes = 1 << 20;
 // than half of it are written at once (see Append).
 constexpr size_t kPendingLimit = 64 * 1024;
 constexpr size_t kMaxCacheBytes = 64u << 20;
-// Rows go straight into chunks of at least this many rows (WriteGatheredRows): scalars' chunks
-// have 8192. Smaller chunks fill within a flush or two, and finding each one's address would
-// cost a walk of a chunk index that keeps growing.
+// Rows go straight into chunks of at least this many rows, and their extents are recorded by
+// the addon (WriteGatheredRows, RecordExtents): scalars' chunks have 8192. Smaller chunks fill
+// within a flush or two, so nearly every flush would go through H5Dwrite (and H5Dset_extent)
+// anyway, and finding each one's address would cost a walk of a chunk index that keeps growing.
 constexpr uint64_t kDirectRowsMinChunkRows = 256;
 
 // The bytes of a Buffer / TypedArray / DataView argument (no copy).
@@ -237,7 +238,7 @@ Napi::Value CreateNumeric(const Napi::CallbackInfo& info) {
   hid_t id = CheckId(env, H5Dcreate2(f.id, path.c_str(), NumTypeH5(type), space, lcpl, dcpl, dapl), "H5Dcreate2", path);
   Napi::Value handle = RegisterDataset(env, fh, id, DsKind::Numeric, type, rowShape, chunk[0], path, chunkIsRow, gathered);
   // Whole rows side by side in a chunk: a run of rows is one run of bytes (WriteGatheredRows).
-  if (gathered && wholeRows) Lookup(env, handle.As<Napi::Number>().Int64Value(), Kind::Dataset, fn).directFd = SecTwoDescriptor(f);
+  if (gathered && wholeRows && chunk[0] >= kDirectRowsMinChunkRows) Lookup(env, handle.As<Napi::Number>().Int64Value(), Kind::Dataset, fn).directFd = SecTwoDescriptor(f);
   return handle;
 }
 
@@ -430,8 +431,8 @@ const char* WriteGatheredRows(Object& o) {
         return failed;
       }
       // The look-up walks the whole chunk index (~14 ns a chunk): only for chunks that will
-      // take more rows, and of datasets with few chunks per row count (big chunks).
-      if (inChunk + n < o.chunkRows && o.chunkRows >= kDirectRowsMinChunkRows) {
+      // take more rows.
+      if (inChunk + n < o.chunkRows) {
         std::vector<hsize_t> offset(o.rowShape.size() + 1, 0);
         offset[0] = chunk * o.chunkRows;
         unsigned mask = 0;
@@ -448,7 +449,7 @@ const char* WriteGatheredRows(Object& o) {
     done += n;
   }
   // Once the flush records the extent in the file itself (RecordExtents), libhdf5's may stay
-  // behind until something needs it (SyncExtent).
+  // behind until something needs it (SyncExtentRaw).
   if (o.rows != start + total && o.dimsAt == 0 && SetH5Extent(o, start + total) < 0) {
     RollBack(o, start);
     return "H5Dset_extent";
@@ -603,6 +604,12 @@ Napi::Value AppendStrings(const Napi::CallbackInfo& info) {
 uint64_t ReadBE(const uint8_t* p, int n) {
   uint64_t v = 0;
   for (int k = 0; k < n; k++) v = (v << 8) | p[k];
+  return v;
+}
+
+uint64_t ReadLe(const uint8_t* p, int n) {
+  uint64_t v = 0;
+  for (int k = n - 1; k >= 0; k--) v = (v << 8) | p[k];
   return v;
 }
 
@@ -856,12 +863,6 @@ void FlushFileDatasets(Napi::Env env, Object& file, bool syncExtents) {
 }
 
 namespace {
-
-uint64_t ReadLe(const uint8_t* p, int n) {
-  uint64_t v = 0;
-  for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
 
 // The file offset of the first dimension in the dataset's dataspace message, or 0. Read from
 // the file right after libhdf5 wrote the object header with extent o.h5Rows, and accepted only

@@ -25,7 +25,7 @@ const SPECS: Spec[] = [
   // Chunks of 256 rows and more take rows straight from the addon.
   { name: '/scalars', type: 'float64', rowShape: [], chunkRows: 256, scale: 50 },
   { name: '/wave', type: 'uint16', rowShape: [3], chunkRows: 300, scale: 50 },
-  // Smaller chunks go through H5Dwrite; their extents are still written by the addon.
+  // Smaller chunks go through H5Dwrite and H5Dset_extent (libhdf5 alone): controls.
   { name: '/f64', type: 'float64', rowShape: [], chunkRows: 4 },
   { name: '/flag', type: 'bool', rowShape: [], chunkRows: 7 },
   { name: '/u16x3', type: 'uint16', rowShape: [3], chunkRows: 5 },
